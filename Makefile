@@ -1,0 +1,90 @@
+# One entry point for developers and CI. Every target sets up what it needs from nothing:
+# the virtualenv, a Docker engine, the locally built images.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV       := .venv
+BIN        := $(VENV)/bin
+STAMP      := $(VENV)/.requirements.sha
+COLLECTION := .collections/ansible_collections/homelab/mcp_edge
+SANITY_DIR := build/ansible_collections/homelab/mcp_edge
+SCENARIOS  ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+# --- setup -----------------------------------------------------------------------------
+.PHONY: venv
+venv: $(STAMP) $(COLLECTION) ## Create the virtualenv with the pinned toolchain
+
+$(STAMP): requirements-dev.txt
+	@test -x $(BIN)/python || python3 -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	@$(BIN)/python -m pip install -q -r requirements-dev.txt 2>&1 | grep -v '^WARNING: Location' || true
+	@$(BIN)/python -c 'import ansible_collections.community.docker, molecule, testinfra, mcp'
+	@sha256sum requirements-dev.txt > $(STAMP)
+
+$(COLLECTION):
+	@mkdir -p $(dir $(COLLECTION)) && ln -sfn ../../.. $(COLLECTION)
+
+.PHONY: docker
+docker: ## Make sure a Docker engine answers (installs and starts one if needed)
+	@scripts/ensure-docker.sh
+
+.PHONY: images
+images: docker ## Build the local target and application images (cached by recipe)
+	@scripts/build-target-image.sh
+	@if [ -x scripts/build-app-images.sh ]; then scripts/build-app-images.sh; fi
+
+# --- checks ----------------------------------------------------------------------------
+.PHONY: lint
+lint: venv ## ansible-lint (production profile) and ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/ansible-lint --profile production --strict
+
+.PHONY: sanity
+sanity: venv ## ansible-test sanity on a copy laid out as ansible_collections/homelab/mcp_edge
+	@rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)
+	@git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(SANITY_DIR)
+	cd $(SANITY_DIR) && $(CURDIR)/$(BIN)/ansible-test sanity --color no --python 3.11 --local \
+	  --requirements 2>&1 | grep -v '^WARNING: Location'
+
+.PHONY: unit
+unit: venv ## Unit tests (pytest)
+	$(BIN)/python -m pytest tests/unit -q
+
+.PHONY: integration
+integration: venv ## Modules run by ansible-playbook against the local Cloudflare API emulator
+	$(BIN)/python -m pytest tests/integration -q
+
+.PHONY: molecule
+molecule: venv images ## Every Molecule scenario (SCENARIOS="a b" to pick)
+	@for s in $(SCENARIOS); do \
+	  start=$$(date +%s); \
+	  $(BIN)/molecule test -s $$s; \
+	  echo "molecule scenario $$s passed in $$(( $$(date +%s) - start )) s"; \
+	done
+
+.PHONY: test-quick
+test-quick: lint sanity unit integration ## Everything but Molecule
+
+.PHONY: test
+test: test-quick molecule ## The whole suite: lint, sanity, unit, integration, Molecule
+
+# --- demo ------------------------------------------------------------------------------
+.PHONY: demo
+demo: venv images ## Converge the stack onto a throwaway local "home server" container
+	@scripts/demo.sh up
+
+.PHONY: demo-down
+demo-down: venv ## Remove the demo container and everything it started
+	@scripts/demo.sh down
+
+.PHONY: clean
+clean: ## Remove build output (keeps the venv and images)
+	rm -rf build tests/output .pytest_cache .ruff_cache

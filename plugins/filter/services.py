@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+"""Filters over the one service description (``homelab_services``)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
+    ServiceModelError,
+    normalize_services,
+)
+
+
+def _normalize_services(services, domain=None, var_name="homelab_services", domain_var="homelab_domain"):
+    try:
+        return normalize_services(services, domain, var_name=var_name, domain_var=domain_var)
+    except ServiceModelError as exc:
+        raise AnsibleFilterError(
+            f"{len(exc.problems)} problem(s) in {var_name}:\n- " + "\n- ".join(exc.problems)
+        ) from None
+
+
+def _services_of_kind(services, *kinds):
+    return [service for service in services if service.get("kind") in kinds]
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "normalize_services": _normalize_services,
+            "services_of_kind": _services_of_kind,
+        }

@@ -1,0 +1,186 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+"""The one service description that drives every role (private: no API promise).
+
+A user writes each service once in ``homelab_services``. This module checks that list
+and fills in what is derived (hostname, the local URL cloudflared forwards to), so the
+container, the tunnel ingress rule, the DNS record and the Access application all read
+the same values. Every problem is collected, not just the first, and each message names
+the variable, the entry and what would be valid.
+"""
+
+from __future__ import annotations
+
+import re
+
+SERVICE_KINDS = ("mcp", "n8n", "http")
+MCP_TRANSPORTS = ("stdio", "streamable-http")
+# Keys the model itself understands. Role-specific keys (image, env, volumes, ...) are
+# passed through untouched and checked by the role that uses them.
+COMMON_KEYS = frozenset(
+    {
+        "name",
+        "kind",
+        "hostname",
+        "port",
+        "service_url",
+        "path",
+        "paths",
+        "origin_request",
+        "access",
+        "enabled",
+    }
+)
+_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_LOCAL_SCHEMES = ("http://", "https://", "unix:", "tcp://", "ssh://", "rdp://", "unix+tls:", "smb://")
+
+
+class ServiceModelError(ValueError):
+    """Raised with every problem found; ``problems`` holds one message per problem."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def is_fqdn(value, allow_wildcard=False):
+    """True for a lower-case DNS name with at least two labels (optionally ``*.`` first)."""
+    if not isinstance(value, str) or not value or len(value) > 253 or value != value.lower():
+        return False
+    labels = value.split(".")
+    if allow_wildcard and labels[0] == "*":
+        labels = labels[1:]
+    return len(labels) >= 2 and all(_LABEL_RE.match(label) for label in labels)
+
+
+def _is_port(value):
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+
+
+def normalize_services(services, domain, var_name="homelab_services", domain_var="homelab_domain"):
+    """Validate ``services`` and return new dicts with derived fields filled in.
+
+    Derived: ``kind`` (default ``mcp``), ``hostname`` (``<name>.<domain>``), ``service_url``
+    (``http://127.0.0.1:<port>``), ``access`` (``[]``), ``origin_request`` (``{}``),
+    ``paths`` (``[]``), ``enabled`` (``True``). Entries with ``enabled: false`` are dropped,
+    after they were checked.
+    """
+    problems = []
+    if services is None:
+        services = []
+    if not isinstance(services, list):
+        raise ServiceModelError([f"{var_name} must be a list of services, got {type(services).__name__}."])
+    domain_ok = isinstance(domain, str) and is_fqdn(domain.strip().lower().rstrip("."))
+    domain = domain.strip().lower().rstrip(".") if isinstance(domain, str) else domain
+
+    result = []
+    seen_names = {}
+    seen_hosts = {}
+    seen_ports = {}
+    for index, raw in enumerate(services):
+        where = f"{var_name}[{index}]"
+        if not isinstance(raw, dict):
+            problems.append(f"{where} must be a mapping with at least 'name', got {type(raw).__name__}.")
+            continue
+        name = raw.get("name")
+        if isinstance(name, str):
+            where = f"{var_name}[{index}] (name '{name}')"
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            problems.append(
+                f"{where}: 'name' must be 1-32 lower-case letters, digits or '-' (not starting or ending "
+                f"with '-'), got {name!r}."
+            )
+            continue
+        service = dict(raw)
+        kind = service.setdefault("kind", "mcp")
+        if kind not in SERVICE_KINDS:
+            problems.append(f"{where}: 'kind' must be one of {', '.join(SERVICE_KINDS)}, got {kind!r}.")
+
+        if name in seen_names:
+            problems.append(f"{where}: the name '{name}' is already used by {var_name}[{seen_names[name]}].")
+        seen_names.setdefault(name, index)
+
+        port = service.get("port")
+        if port is None and "service_url" not in service:
+            problems.append(f"{where}: 'port' is required (an integer 1-65535 published on 127.0.0.1).")
+        elif port is not None and not _is_port(port):
+            problems.append(f"{where}: 'port' must be an integer from 1 to 65535, got {port!r}.")
+        elif port is not None:
+            if port in seen_ports:
+                problems.append(
+                    f"{where}: port {port} is already used by {var_name}[{seen_ports[port]}]; every service "
+                    "needs its own 127.0.0.1 port."
+                )
+            seen_ports.setdefault(port, index)
+
+        hostname = service.get("hostname")
+        if hostname is None:
+            if not domain_ok:
+                problems.append(
+                    f"{where}: no 'hostname' given and {domain_var} is not a valid domain ({domain!r}); set "
+                    f"{domain_var} (for example 'example.com') or give the service a 'hostname'."
+                )
+            else:
+                hostname = f"{name}.{domain}"
+        elif not isinstance(hostname, str) or not is_fqdn(hostname.lower().rstrip("."), allow_wildcard=True):
+            problems.append(
+                f"{where}: 'hostname' must be a fully qualified lower-case DNS name such as "
+                f"'{name}.example.com', got {hostname!r}."
+            )
+            hostname = None
+        else:
+            hostname = hostname.lower().rstrip(".")
+        if hostname:
+            service["hostname"] = hostname
+            if hostname in seen_hosts and not service.get("path"):
+                other = services[seen_hosts[hostname]]
+                if not (isinstance(other, dict) and other.get("path")):
+                    problems.append(
+                        f"{where}: hostname '{hostname}' is already used by {var_name}[{seen_hosts[hostname]}]; "
+                        "give one of them a 'path' or a different 'hostname'."
+                    )
+            seen_hosts.setdefault(hostname, index)
+
+        url = service.get("service_url")
+        if url is None:
+            if _is_port(port):
+                service["service_url"] = f"http://127.0.0.1:{port}"
+        elif not isinstance(url, str) or not (url.startswith(_LOCAL_SCHEMES) or url.startswith("http_status:")):
+            problems.append(
+                f"{where}: 'service_url' must start with one of {', '.join(_LOCAL_SCHEMES)} or be "
+                f"'http_status:NNN', got {url!r}."
+            )
+
+        for key, expected, default in (
+            ("access", list, []),
+            ("paths", list, []),
+            ("origin_request", dict, {}),
+        ):
+            value = service.get(key, default)
+            if not isinstance(value, expected):
+                problems.append(f"{where}: '{key}' must be a {expected.__name__}, got {type(value).__name__}.")
+            service[key] = value if isinstance(value, expected) else default
+        for policy in service["access"]:
+            if not isinstance(policy, str) or not policy:
+                problems.append(f"{where}: 'access' lists Access policy names (strings), got {policy!r}.")
+
+        if "path" in service and not isinstance(service["path"], str):
+            problems.append(f"{where}: 'path' must be a regular expression string, got {service['path']!r}.")
+
+        if kind == "mcp":
+            transport = service.setdefault("transport", "stdio")
+            if transport not in MCP_TRANSPORTS:
+                problems.append(
+                    f"{where}: 'transport' must be one of {', '.join(MCP_TRANSPORTS)}, got {transport!r}."
+                )
+
+        enabled = service.setdefault("enabled", True)
+        if not isinstance(enabled, bool):
+            problems.append(f"{where}: 'enabled' must be true or false, got {enabled!r}.")
+        elif enabled:
+            result.append(service)
+
+    if problems:
+        raise ServiceModelError(problems)
+    return result
