@@ -49,10 +49,13 @@ lint: venv ## ansible-lint (production profile) and ruff
 
 .PHONY: sanity
 sanity: venv ## ansible-test sanity on a copy laid out as ansible_collections/homelab/mcp_edge
+	@mkdir -p $(HOME)/.ansible/test/cache
+	@for v in 24.2; do cp scripts/ansible-test-get-pip.py $(HOME)/.ansible/test/cache/get_pip_$${v/./_}.py; done
 	@rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)
 	@git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(SANITY_DIR)
-	cd $(SANITY_DIR) && $(CURDIR)/$(BIN)/ansible-test sanity --color no --python 3.11 --local \
-	  --requirements 2>&1 | grep -v '^WARNING: Location'
+	@cd $(SANITY_DIR) && git init -q && git add -A && git -c user.name=ci -c user.email=ci@localhost commit -qm sanity
+	cd $(SANITY_DIR) && $(CURDIR)/$(BIN)/ansible-test sanity --color no --python 3.11 --requirements \
+	  2>&1 | grep -v '^WARNING: Location'
 
 .PHONY: unit
 unit: venv ## Unit tests (pytest)
