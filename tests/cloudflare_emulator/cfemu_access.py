@@ -119,7 +119,7 @@ def _in_account(ctx, kind: str, account_id: str) -> list:
 
 
 def _find(ctx, kind: str, what: str) -> dict:
-    scope, _ = _scope(ctx)
+    scope, _unused = _scope(ctx)
     for obj in ctx.store.data[kind]:
         if obj["id"] == ctx.params["id"] and obj["_scope"] == scope:
             return obj
@@ -225,7 +225,7 @@ def _validate_policy(ctx, account_id: str, body) -> dict:
 
 
 def list_policies(ctx):
-    _, account_id = _scope(ctx)
+    _unused, account_id = _scope(ctx)
     items = [policy_public(ctx, p) for p in _in_account(ctx, "access_policies", account_id)]
     chunk, info = paginate(items, ctx.query, default=25, minimum=1, maximum=1000)
     return 200, chunk, info
@@ -364,7 +364,7 @@ def app_public(ctx, app: dict) -> dict:
 
 
 def list_apps(ctx):
-    scope, _ = _scope(ctx)
+    scope, _unused = _scope(ctx)
     q = ctx.query
     exact = bool(qbool(q, "exact"))
     apps = [a for a in ctx.store.data["access_apps"] if a["_scope"] == scope]
@@ -441,7 +441,7 @@ def _validate_group(ctx, account_id: str, body, group_id: str | None) -> dict:
 
 
 def list_groups(ctx):
-    scope, _ = _scope(ctx)
+    scope, _unused = _scope(ctx)
     groups = [g for g in ctx.store.data["access_groups"] if g["_scope"] == scope]
     name = qget(ctx.query, "name")
     if name is not None:
@@ -496,7 +496,7 @@ def _expiry(duration: str) -> str:
 
 
 def list_service_tokens(ctx):
-    scope, _ = _scope(ctx)
+    scope, _unused = _scope(ctx)
     toks = [t for t in ctx.store.data["service_tokens"] if t["_scope"] == scope]
     name = qget(ctx.query, "name")
     if name is not None:

@@ -387,7 +387,7 @@ def _tag_match(rec: dict, query: dict) -> list:
         results.append(raw.lower() not in names)
     for op, fn in ((".contains", str.__contains__), (".startswith", str.startswith), (".endswith", str.endswith)):
         for raw in query.get("tag" + op, []):
-            name, _, want = raw.lower().partition(":")
+            name, _unused, want = raw.lower().partition(":")
             results.append(any(n == name and fn(t.partition(":")[2], want) for n, t in zip(names, tags, strict=True)))
     return results
 

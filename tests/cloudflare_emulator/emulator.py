@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026 homelab.mcp_edge contributors
 """Local Cloudflare API v4 emulator for the homelab.mcp_edge tests (standard library only).
@@ -115,7 +114,7 @@ AUTH_ROUTES = [
 def permitted(perms: list, needed: str) -> bool:
     if needed == "any" or "#all" in perms or "*" in perms or needed in perms:
         return True
-    resource, _, level = needed.partition(":")
+    resource, _unused, level = needed.partition(":")
     return level == "read" and f"{resource}:edit" in perms
 
 

@@ -85,7 +85,7 @@ class Emu:
         hdrs = dict(headers or {})
         if token:
             hdrs["Authorization"] = f"Bearer {token}"
-        status, _, payload = self.raw(method, "/client/v4" + path, body, hdrs)
+        status, _unused, payload = self.raw(method, "/client/v4" + path, body, hdrs)
         return status, payload
 
     def ctl(self, method, path, body=None):
@@ -146,16 +146,16 @@ def test_envelope_and_zone_lookup(emu):
 
 
 def test_pagination_page_past_end_and_empty(emu):
-    _, empty = emu.api("GET", f"/zones/{ZONE_PRO}/dns_records")
+    _unused, empty = emu.api("GET", f"/zones/{ZONE_PRO}/dns_records")
     assert empty["result"] == [] and empty["result_info"]["total_pages"] == 1
     assert empty["result_info"]["per_page"] == 100
     for i in range(5):
         ok(dns(emu, {"type": "TXT", "name": f"t{i}", "content": f"v{i}"}))
-    _, page = emu.api("GET", f"/zones/{ZONE}/dns_records?per_page=2&page=3")
+    _unused, page = emu.api("GET", f"/zones/{ZONE}/dns_records?per_page=2&page=3")
     assert page["result_info"] == {"page": 3, "per_page": 2, "count": 1, "total_count": 5, "total_pages": 3}
-    _, past = emu.api("GET", f"/zones/{ZONE}/dns_records?per_page=2&page=9")
+    _unused, past = emu.api("GET", f"/zones/{ZONE}/dns_records?per_page=2&page=9")
     assert past["success"] is True and past["result"] == [] and past["result_info"]["count"] == 0
-    _, past_zones = emu.api("GET", "/zones?page=5&per_page=5")
+    _unused, past_zones = emu.api("GET", "/zones?page=5&per_page=5")
     assert past_zones["result"] == [] and past_zones["result_info"]["total_count"] == 2
     err(emu.api("GET", f"/zones/{ZONE}/dns_records?per_page=5001"), 400, 1001)
 
@@ -377,7 +377,7 @@ def test_tunnel_lifecycle(emu):
     assert ok(emu.api("GET", f"{base}?name=home&is_deleted=false")) == []
     again = ok(emu.api("POST", base, {"name": "home", "tunnel_secret": SECRET32}))
     assert again["id"] != tun["id"] and again["remote_config"] is False
-    _, listing = emu.api("GET", f"{base}?per_page=1&page=2")
+    _unused, listing = emu.api("GET", f"{base}?per_page=1&page=2")
     assert listing["result_info"]["total_count"] == 2 and len(listing["result"]) == 1
     renamed = ok(emu.api("PATCH", f"{base}/{again['id']}", {"name": "home2", "tunnel_secret": SECRET32}))
     assert renamed["name"] == "home2"
@@ -512,7 +512,7 @@ def test_fault_429_and_5xx_leave_state_alone(emu):
     assert status == 429 and headers["retry-after"] == "3" and payload["errors"][0]["code"] == 971
     assert emu.ctl("GET", "/health")["status"] == "ok"  # control paths are never faulted
     emu.ctl("POST", "/faults", {"rate_429": 0.0, "rate_5xx": 1.0, "html_502": False})
-    statuses = {emu.api("GET", "/zones")[0] for _ in range(12)}
+    statuses = {emu.api("GET", "/zones")[0] for _unused in range(12)}
     assert statuses <= {500, 502, 503} and len(statuses) >= 2
     emu.ctl("DELETE", "/faults")
     assert ok(emu.api("GET", f"/zones/{ZONE}/dns_records")) == []
@@ -537,7 +537,7 @@ def test_fault_drop_and_after_write(emu):
 def test_faults_are_deterministic(emu):
     def run():
         emu.ctl("POST", "/faults", {"rate_429": 0.3, "rate_5xx": 0.2, "html_502": False, "seed": 7})
-        return [emu.api("GET", "/zones")[0] for _ in range(20)]
+        return [emu.api("GET", "/zones")[0] for _unused in range(20)]
 
     first, second = run(), run()
     assert first == second and 200 in first and 429 in first
@@ -548,8 +548,8 @@ def test_rate_limit(tmp_path):
     try:
         hdrs = {"Authorization": f"Bearer {T_ALL}"}
         remaining = []
-        for _ in range(3):
-            status, headers, _ = emu.raw("GET", "/client/v4/zones", headers=hdrs)
+        for _unused in range(3):
+            status, headers, _unused = emu.raw("GET", "/client/v4/zones", headers=hdrs)
             assert status == 200 and "retry-after" not in headers
             remaining.append(headers["Ratelimit"].split(";")[1])
         assert remaining == ["r=2", "r=1", "r=0"]

@@ -1,0 +1,159 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cloudflare_tunnel_info
+short_description: List Cloudflare Tunnels and their status
+version_added: 0.1.0
+description:
+  - Lists the Cloudflare Tunnels of an account, optionally only the one with a given name or ID.
+  - Never returns secrets; use M(homelab.mcp_edge.cloudflare_tunnel) for credentials and tokens.
+author:
+  - homelab.mcp_edge contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - homelab.mcp_edge.cloudflare
+  - homelab.mcp_edge.cloudflare.attributes
+  - homelab.mcp_edge.cloudflare.info_module
+options:
+  name:
+    description:
+      - Only the tunnel with this name.
+    type: str
+  tunnel_id:
+    description:
+      - Only the tunnel with this UUID.
+    type: str
+  include_deleted:
+    description:
+      - Also list deleted tunnels (they have RV(tunnels[].deleted_at) set).
+    type: bool
+    default: false
+  include_config:
+    description:
+      - For remote-managed tunnels, also read the configuration (one more request per tunnel).
+    type: bool
+    default: false
+  zone:
+    description:
+      - A zone of the account; used only to find the account when O(account_id) is not set.
+    type: str
+seealso:
+  - module: homelab.mcp_edge.cloudflare_tunnel
+"""
+
+EXAMPLES = r"""
+- name: Is the home tunnel healthy?
+  homelab.mcp_edge.cloudflare_tunnel_info:
+    name: home
+  delegate_to: localhost
+  register: info
+
+- name: Fail unless cloudflared is connected
+  ansible.builtin.assert:
+    that: info.tunnels | length == 1 and info.tunnels[0].status == 'healthy'
+"""
+
+RETURN = r"""
+tunnels:
+  description: The tunnels found.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Tunnel UUID.
+      type: str
+    name:
+      description: Tunnel name.
+      type: str
+    account_tag:
+      description: Account ID.
+      type: str
+    status:
+      description: V(inactive), V(down), V(degraded) or V(healthy).
+      type: str
+    config_src:
+      description: V(local) or V(cloudflare).
+      type: str
+    remote_config:
+      description: Whether the configuration is remote-managed.
+      type: bool
+    created_at:
+      description: Creation time.
+      type: str
+    deleted_at:
+      description: Deletion time, or V(null).
+      type: str
+    connections:
+      description: Live connections (one entry per connection to Cloudflare's edge).
+      type: list
+      elements: dict
+    config:
+      description: Remote configuration, with O(include_config=true) for remote-managed tunnels.
+      type: dict
+      returned: when requested
+  sample:
+    - id: 6ff42ae2-765d-4adf-8112-31c55c1551ef
+      name: home
+      status: healthy
+      config_src: local
+      remote_config: false
+      connections: []
+api_requests:
+  description: Number of HTTP requests sent to the API (retries included).
+  returned: always
+  type: int
+  sample: 2
+"""
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule, tunnel_path
+
+SECRET_FIELDS = ("credentials_file", "token", "tunnel_secret", "secret")
+
+
+def run(cf):
+    client = cf.client
+    params = cf.params
+    account = client.resolve_account_id(zone=params["zone"])
+    if params["tunnel_id"]:
+        tunnels = [client.get(tunnel_path(account, params["tunnel_id"]))]
+    else:
+        query = {"name": params["name"]}
+        if not params["include_deleted"]:
+            query["is_deleted"] = "false"
+        tunnels = client.paginate(tunnel_path(account), params=query, per_page=1000)
+    out = []
+    for t in tunnels:
+        if not isinstance(t, dict):
+            continue
+        if params["name"] and t.get("name") != params["name"]:
+            continue
+        if not params["include_deleted"] and t.get("deleted_at"):
+            continue
+        item = {k: v for k, v in t.items() if k not in SECRET_FIELDS}
+        item["config_src"] = "cloudflare" if item.get("remote_config") else "local"
+        if params["include_config"] and item.get("remote_config"):
+            conf = client.get(tunnel_path(account, t["id"], "configurations")) or {}
+            item["config"] = conf.get("config") or {}
+        out.append(item)
+    return {"changed": False, "tunnels": out}
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type="str"),
+        tunnel_id=dict(type="str"),
+        include_deleted=dict(type="bool", default=False),
+        include_config=dict(type="bool", default=False),
+        zone=dict(type="str"),
+    )
+    cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
+    cf.run(lambda: run(cf))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+"""DNS record validation and the set planner behind cloudflare_dns_records (pure functions, no network)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
+if str(_COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(_COLLECTIONS))
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _cloudflare as cf  # noqa: E402
+
+ZONE = "example.com"
+MARK = "managed-by: homelab.mcp_edge"
+
+
+def want(**kw):
+    kw.setdefault("type", "A")
+    rec = cf.validate_record(kw, ZONE, require_value=kw.get("state", "present") == "present")
+    rec["state"] = kw.get("state", "present")
+    return rec
+
+
+def have(rid, rtype, name, content=None, **kw):
+    rec = {"id": rid, "type": rtype, "name": name, "content": content, "ttl": 1, "proxied": False}
+    rec.update({"comment": None, "tags": []})
+    rec.update(kw)
+    return rec
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def test_names_are_made_fqdn():
+    assert want(name="@", content="192.0.2.1")["name"] == "example.com"
+    assert want(name="www", content="192.0.2.1")["name"] == "www.example.com"
+    assert want(name="WWW.Example.com", content="192.0.2.1")["name"] == "www.example.com"
+    assert want(name="*.lab", content="192.0.2.1")["name"] == "*.lab.example.com"
+    assert want(name="www.example.com.", content="192.0.2.1")["name"] == "www.example.com"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"type": "A", "name": "x", "content": "::1"}, "records[0].content: must be an IPv4 address"),
+        ({"type": "AAAA", "name": "x", "content": "1.2.3.4"}, "records[0].content: must be an IPv6 address"),
+        ({"type": "A", "name": "x", "content": "192.0.2.1", "ttl": 30}, "records[0].ttl: must be 1 (automatic)"),
+        ({"type": "TXT", "name": "x", "content": "t", "proxied": True}, "records[0].proxied: only A, AAAA"),
+        ({"type": "A", "name": "a.*", "content": "192.0.2.1"}, "records[0].name: a wildcard"),
+        (
+            {"type": "A", "name": "x.example.org.", "content": "192.0.2.1"},
+            "records[0].name: 'x.example.org.' is outside",
+        ),
+        ({"type": "SRV", "name": "_s._tcp"}, "records[0].data: is required for SRV records"),
+        ({"type": "SRV", "name": "_s._tcp", "data": {"priority": 1, "port": 1}}, "missing key(s) weight, target"),
+        ({"type": "CAA", "name": "@", "data": {"flags": 0, "tag": "nope", "value": "x"}}, "data.tag: CAA tag"),
+        ({"type": "CAA", "name": "@", "data": {"flags": 0, "tag": "issue", "value": "x", "z": 1}}, "unknown key(s) z"),
+        ({"type": "A", "name": "x", "data": {"a": 1}}, "records[0].data: only SRV, CAA"),
+        ({"type": "A", "name": "x", "content": "192.0.2.1", "priority": 1}, "records[0].priority: applies to MX"),
+        ({"type": "A", "name": "x", "content": "192.0.2.1", "tags": ["nocolon"]}, "records[0].tags: each tag"),
+        ({"type": "SPF", "name": "x", "content": "v"}, "records[0].type: must be one of A, AAAA"),
+        ({"type": "A", "name": ""}, "records[0].name: is required"),
+    ],
+)
+def test_validation_names_the_option(spec, message):
+    with pytest.raises(cf.CloudflareInputError) as info:
+        cf.validate_record(spec, ZONE, where="records[0].")
+    assert message in str(info.value)
+
+
+def test_identity_normalisation():
+    assert cf.record_identity({"type": "AAAA", "content": "2001:DB8:0::1"}) == "2001:db8::1"
+    assert cf.record_identity({"type": "CNAME", "content": "Target.Example.NET."}) == "target.example.net"
+    assert cf.record_identity({"type": "TXT", "content": '"v=spf1 -all"'}) == "v=spf1 -all"
+    srv = {"type": "SRV", "data": {"priority": "1", "weight": 2, "port": "5060", "target": "Sip.Example.com."}}
+    assert cf.record_identity(srv) == ("sip.example.com", 5060)
+
+
+# ---------------------------------------------------------------------------- record_changes
+
+
+def test_changes_leave_omitted_options_alone():
+    cur = have("r1", "A", "x.example.com", "192.0.2.1", ttl=300, proxied=True, comment="keep", tags=["a:b"])
+    assert cf.record_changes(cur, want(name="x", content="192.0.2.1")) == {}
+    assert cf.record_changes(cur, want(name="x", content="192.0.2.1", ttl=600)) == {}  # proxied: ttl is automatic
+    assert cf.record_changes(cur, want(name="x", content="192.0.2.1", proxied=False, ttl=600)) == {
+        "proxied": False,
+        "ttl": 600,
+    }
+    assert cf.record_changes(cur, want(name="x", content="192.0.2.1", comment="")) == {"comment": ""}
+    assert cf.record_changes(cur, want(name="x", content="192.0.2.1", tags=["a:b"])) == {}
+
+
+def test_data_changes_compare_given_keys():
+    cur = have(
+        "r", "SRV", "_s._tcp.example.com", None, data={"priority": 1, "weight": 2, "port": 5060, "target": "a.b"}
+    )
+    same = want(type="SRV", name="_s._tcp", data={"priority": 1, "weight": 2, "port": 5060, "target": "A.B."})
+    assert cf.record_changes(cur, same) == {}
+    other = want(type="SRV", name="_s._tcp", data={"priority": 5, "weight": 2, "port": 5060, "target": "a.b"})
+    assert cf.record_changes(cur, other) == {"data": {"priority": 5, "weight": 2, "port": 5060, "target": "a.b"}}
+
+
+# ---------------------------------------------------------------------------- the planner
+
+
+def test_create_from_empty_and_chunking():
+    desired = [want(name="h%d" % i, content="192.0.2.%d" % i) for i in range(5)]
+    plan = cf.plan_dns_records([], desired)
+    assert plan.counts() == {"created": 5, "updated": 0, "deleted": 0, "unchanged": 0}
+    assert all(b["comment"] == MARK and b["ttl"] == 1 for b in plan.creates)
+    batches = plan.batches(2)
+    assert [len(b["posts"]) for b in batches] == [2, 2, 1]
+
+
+def test_noop_when_everything_matches():
+    current = [have("r1", "A", "h.example.com", "192.0.2.1", comment=MARK)]
+    plan = cf.plan_dns_records(current, [want(name="h", content="192.0.2.1")])
+    assert not plan.changed and plan.counts()["unchanged"] == 1 and plan.batches() == []
+
+
+def test_changed_address_updates_in_place():
+    current = [have("r1", "A", "h.example.com", "192.0.2.1", comment="mine", ttl=300)]
+    plan = cf.plan_dns_records(current, [want(name="h", content="192.0.2.9")])
+    assert plan.creates == [] and len(plan.updates) == 1
+    cur, patch = plan.updates[0]
+    assert cur["id"] == "r1" and patch == {"content": "192.0.2.9", "comment": "mine; " + MARK}
+    assert plan.operations() == [("patches", {"id": "r1", "content": "192.0.2.9", "comment": "mine; " + MARK})]
+
+
+def test_unowned_txt_is_not_taken_over():
+    current = [have("r1", "TXT", "example.com", "google-site-verification=abc")]
+    plan = cf.plan_dns_records(current, [want(type="TXT", name="@", content="v=spf1 -all")])
+    assert len(plan.creates) == 1 and plan.updates == [] and plan.deletes == []
+
+
+def test_owned_txt_is_taken_over():
+    current = [have("r1", "TXT", "example.com", "old", comment=MARK)]
+    plan = cf.plan_dns_records(current, [want(type="TXT", name="@", content="new")])
+    assert plan.creates == [] and plan.updates[0][1] == {"content": "new"}
+
+
+def test_purge_deletes_only_owned_with_same_owner():
+    current = [
+        have("mine", "A", "a.example.com", "192.0.2.1", comment=MARK + " home"),
+        have("gone", "A", "b.example.com", "192.0.2.2", comment="note; " + MARK + " home"),
+        have("other", "A", "c.example.com", "192.0.2.3", comment=MARK + " office"),
+        have("noowner", "A", "d.example.com", "192.0.2.4", comment=MARK),
+        have("manual", "A", "e.example.com", "192.0.2.5", comment="by hand"),
+    ]
+    plan = cf.plan_dns_records(current, [want(name="a", content="192.0.2.1")], owner_id="home", purge=True)
+    assert [r["id"] for r in plan.deletes] == ["gone"]
+    assert plan.counts() == {"created": 0, "updated": 0, "deleted": 1, "unchanged": 1}
+    # Without purge nothing goes.
+    assert cf.plan_dns_records(current, [], owner_id="home").deletes == []
+    # Without an owner id, only records with the bare marker are ours.
+    assert [r["id"] for r in cf.plan_dns_records(current, [], purge=True).deletes] == ["noowner"]
+
+
+def test_tag_ownership():
+    tag = "managed-by:homelab.mcp_edge.home"
+    current = [have("t1", "A", "a.example.com", "192.0.2.1", tags=[tag]), have("t2", "A", "b.example.com", "192.0.2.2")]
+    plan = cf.plan_dns_records(current, [want(name="z", content="192.0.2.9")], "tag", "home", purge=True)
+    assert [r["id"] for r in plan.deletes] == ["t1"]
+    assert plan.creates[0]["tags"] == [tag] and "comment" not in plan.creates[0]
+
+
+def test_absent_entries():
+    current = [have("m1", "MX", "example.com", "a.example.net", priority=10), have("m2", "MX", "example.com", "b.x")]
+    plan = cf.plan_dns_records(current, [want(type="MX", name="@", content="a.example.net.", state="absent")])
+    assert [r["id"] for r in plan.deletes] == ["m1"]
+    plan = cf.plan_dns_records(current, [want(type="MX", name="@", state="absent")])
+    assert [r["id"] for r in plan.deletes] == ["m1", "m2"]
+
+
+def test_duplicates_in_desired_are_refused():
+    desired = [want(name="x", content="192.0.2.1"), want(name="x.example.com", content="192.0.2.1")]
+    desired[1]["_index"] = 1
+    with pytest.raises(cf.CloudflareInputError, match=r"records\[1\]: duplicate of records\[0\]"):
+        cf.plan_dns_records([], desired)
+
+
+def test_operation_order_and_diff():
+    current = [
+        have("d", "A", "old.example.com", "192.0.2.1", comment=MARK),
+        have("u", "A", "upd.example.com", "192.0.2.2", comment=MARK),
+        have("s", "A", "same.example.com", "192.0.2.3", comment=MARK),
+    ]
+    desired = [
+        want(name="upd", content="192.0.2.20"),
+        want(name="same", content="192.0.2.3"),
+        want(name="new", content="192.0.2.4"),
+    ]
+    plan = cf.plan_dns_records(current, desired, purge=True)
+    assert [k for k, _unused in plan.operations()] == ["deletes", "patches", "posts"]
+    assert plan.batches(200) == [
+        {
+            "deletes": [{"id": "d"}],
+            "patches": [{"id": "u", "content": "192.0.2.20"}],
+            "posts": [{"type": "A", "name": "new.example.com", "content": "192.0.2.4", "comment": MARK, "ttl": 1}],
+        }
+    ]
+    diff = plan.diff()
+    assert [v["name"] for v in diff["before"]] == ["old.example.com", "same.example.com", "upd.example.com"]
+    assert [v["name"] for v in diff["after"]] == ["new.example.com", "same.example.com", "upd.example.com"]
+    changes = plan.changes()
+    assert changes["updated"][0]["after"]["content"] == "192.0.2.20" and changes["deleted"][0]["id"] == "d"
+
+
+def test_comment_marker_round_trip():
+    assert cf.split_marked_comment("note; " + MARK + " home") == ("note", True)
+    assert cf.split_marked_comment(MARK) == (None, True)
+    assert cf.split_marked_comment("plain") == ("plain", False)
+    assert cf.is_owned({"comment": MARK + " home"}, "comment", "home")
+    assert not cf.is_owned({"comment": MARK + " home"}, "comment", None)
+
+
+# ---------------------------------------------------------------------------- applying batches
+
+
+class FlakyClient:
+    """post() raises an ambiguous error on the first batch (after applying it)."""
+
+    def __init__(self):
+        self.posts = []
+        self.waits = []
+
+    def post(self, path, json=None, **kw):
+        self.posts.append(json)
+        if len(self.posts) == 1:
+            raise cf.CloudflareAmbiguousWriteError("maybe applied", status=500)
+        return {}
+
+    def wait_before_retry(self, n, retry_after, error):
+        self.waits.append(n)
+
+
+def test_apply_batches_replans_after_ambiguous_failure():
+    desired = [want(name="h%d" % i, content="192.0.2.%d" % (i + 1)) for i in range(3)]
+    plan = cf.plan_dns_records([], desired)
+    client = FlakyClient()
+    # The first batch (2 creates) went through before the 500; the re-listed zone shows them.
+    applied = [have("n%d" % i, "A", "h%d.example.com" % i, "192.0.2.%d" % (i + 1), comment=MARK) for i in range(2)]
+    done = cf.apply_dns_batches(client, "z", plan, 2, replan=lambda: cf.plan_dns_records(applied, desired))
+    assert done == 1 and client.waits == [1]
+    assert client.posts[1] == {"posts": [plan.creates[2]]}  # only the missing record, no duplicate
