@@ -1,0 +1,364 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cloudflare_access_policy
+short_description: Manage reusable Cloudflare Zero Trust Access policies
+version_added: 0.1.0
+description:
+  - Makes sure a reusable (account-level) Zero Trust Access policy with a given name exists with the
+    given decision and rules, or does not exist.
+  - >-
+    Rules can be written in a short, friendly form (C(email: me@example.com), C(service_token: claude-desktop),
+    C(group: admins), C(login_method: GitHub) ...) or in the API form (C({email: {email: me@example.com}})).
+    Names of service tokens, Access groups and identity providers are resolved to IDs; each kind is
+    read at most once per task.
+  - Link policies to applications with M(homelab.mcp_edge.cloudflare_access_application).
+author:
+  - homelab.mcp_edge contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - homelab.mcp_edge.cloudflare
+  - homelab.mcp_edge.cloudflare.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+options:
+  name:
+    description:
+      - Name of the policy; identifies it within the account.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates or updates the policy; V(absent) deletes it.
+      - A policy still linked to an application is not deleted; the error names the applications.
+    type: str
+    choices: [present, absent]
+    default: present
+  decision:
+    description:
+      - What happens to a request the rules match.
+      - V(allow) lets identified users in, V(deny) blocks, V(bypass) turns Access off for the matched
+        requests, V(non_identity) admits requests without a user identity (service tokens, mTLS, IP ranges).
+      - Required when the policy is created.
+    type: str
+    choices: [allow, deny, non_identity, bypass]
+  include:
+    description:
+      - Rules of which at least one must match (OR). Required, with at least one rule, when the policy is created.
+      - >-
+        Each rule is a mapping with one key. Friendly form
+        C(email: ADDRESS), C(email_domain: DOMAIN), C(everyone: true), C(geo: COUNTRY) (two letters, for example
+        C(US)), C(ip: CIDR) (a single address is taken as C(/32) or C(/128)), C(service_token: NAME),
+        C(any_valid_service_token: true), C(group: NAME), C(login_method: IDP NAME),
+        C(auth_method: mfa), C(email_list: LIST ID), C(ip_list: LIST ID), C(common_name: CN), C(certificate: true),
+        C(github-organization: {name: ORG, team: TEAM, identity_provider: IDP NAME}).
+      - >-
+        A friendly value can be a list, which expands into one rule per item in place
+        (C(email: [a@example.com, b@example.com])).
+      - C(service_token), C(group) and C(login_method) take a name (or an ID); an unknown name fails and
+        the error lists the names that exist.
+      - >-
+        The API form (C({email: {email: me@example.com}}), C({okta: {name: ..., identity_provider_id: ...}}) ...)
+        is accepted for every rule type and passed through as given.
+      - Rules are compared in order, as Cloudflare keeps them.
+      - When left out, the existing rules are kept.
+    type: list
+    elements: dict
+  require:
+    description:
+      - Rules that must all match (AND), in the same forms as O(include).
+      - When left out, the existing rules are kept; V([]) removes them.
+    type: list
+    elements: dict
+  exclude:
+    description:
+      - Rules none of which may match (NOT), in the same forms as O(include).
+      - When left out, the existing rules are kept; V([]) removes them.
+    type: list
+    elements: dict
+  session_duration:
+    description:
+      - How long a session admitted by this policy lasts, for example V(24h) or V(30m). Overrides the
+        application's session duration.
+    type: str
+  approval_required:
+    description:
+      - Whether an approver must confirm each access request.
+    type: bool
+  purpose_justification_required:
+    description:
+      - Whether users must give a reason before they get in.
+    type: bool
+  purpose_justification_prompt:
+    description:
+      - The question shown when O(purpose_justification_required=true).
+    type: str
+notes:
+  - Options that are left out keep the values the policy has; only differences are written (one C(PUT)).
+  - The module reads the account's policies once per task, plus one listing per kind of name it has to
+    resolve (service tokens, groups, identity providers), plus the applications when deleting a linked policy.
+seealso:
+  - module: homelab.mcp_edge.cloudflare_access_application
+  - module: homelab.mcp_edge.cloudflare_access_group
+  - module: homelab.mcp_edge.cloudflare_access_service_token
+  - name: Access policies
+    description: Cloudflare's documentation of Access policies and rule types.
+    link: https://developers.cloudflare.com/cloudflare-one/policies/access/
+"""
+
+EXAMPLES = r"""
+- name: The owner may log in (friendly rule form)
+  homelab.mcp_edge.cloudflare_access_policy:
+    name: owner
+    decision: allow
+    include:
+      - email: me@example.com
+    require:
+      - auth_method: mfa
+    session_duration: 12h
+  delegate_to: localhost
+
+- name: MCP clients get in with a service token, no login
+  homelab.mcp_edge.cloudflare_access_policy:
+    name: mcp-clients
+    decision: non_identity
+    include:
+      - service_token: claude-desktop
+      - service_token: ci-runner
+  delegate_to: localhost
+
+- name: The same rules in the API form
+  homelab.mcp_edge.cloudflare_access_policy:
+    name: family
+    decision: allow
+    include:
+      - email_domain: {domain: example.com}
+      - group: {id: 6d2d4b45-2f38-4cf7-8a1d-2dbb01fe1a5c}
+    exclude:
+      - geo: {country_code: RU}
+  delegate_to: localhost
+
+- name: Remove a policy no application uses any more
+  homelab.mcp_edge.cloudflare_access_policy:
+    name: old
+    state: absent
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+id:
+  description: ID of the policy. V(null) when it does not exist, or would be created in check mode.
+  returned: always
+  type: str
+  sample: f174e90a-fafe-4643-bbbc-4a0ed4fc8415
+policy:
+  description: The policy after the task (before it, for O(state=absent)); rules in the API form.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Policy ID.
+      type: str
+    name:
+      description: Policy name.
+      type: str
+    decision:
+      description: V(allow), V(deny), V(non_identity) or V(bypass).
+      type: str
+    include:
+      description: Rules of which one must match.
+      type: list
+      elements: dict
+    require:
+      description: Rules that must all match.
+      type: list
+      elements: dict
+    exclude:
+      description: Rules none of which may match.
+      type: list
+      elements: dict
+    session_duration:
+      description: Session duration, when set.
+      type: str
+    approval_required:
+      description: Whether approval is required.
+      type: bool
+    purpose_justification_required:
+      description: Whether a justification is required.
+      type: bool
+    purpose_justification_prompt:
+      description: The justification prompt.
+      type: str
+    app_count:
+      description: Number of applications the policy is linked to.
+      type: int
+  sample:
+    id: f174e90a-fafe-4643-bbbc-4a0ed4fc8415
+    name: mcp-clients
+    decision: non_identity
+    include:
+      - service_token:
+            token_id: 0f2d8f1e-8c6a-4a5b-9d8e-6a1f0c3b2a10
+    require: []
+    exclude: []
+    app_count: 2
+api_requests:
+  description: Number of HTTP requests sent to the API (retries included).
+  returned: always
+  type: int
+  sample: 1
+"""
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
+    AccessError,
+    AccessTask,
+    durations_equal,
+    merge_body,
+    policy_ids_in_order,
+    rules_equal,
+    translate_rule_options,
+    validate_duration,
+    view,
+)
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
+    CloudflareModule,
+    DifferenceTracker,
+    changed_fields,
+)
+
+DECISIONS = ("allow", "deny", "non_identity", "bypass")
+RULE_OPTIONS = ("include", "require", "exclude")
+SETTINGS = ("session_duration", "approval_required", "purpose_justification_required", "purpose_justification_prompt")
+VIEW_FIELDS = ("id", "name", "decision", *RULE_OPTIONS, *SETTINGS, "app_count")
+# What a PUT carries over from the policy as read (the API replaces the whole object).
+WRITABLE = (
+    "name",
+    "decision",
+    *RULE_OPTIONS,
+    *SETTINGS,
+    "approval_groups",
+    "isolation_required",
+    "connection_rules",
+    "mfa_config",
+)
+COMPARATORS = {
+    "include": lambda have, want: rules_equal(want, have),
+    "require": lambda have, want: rules_equal(want, have),
+    "exclude": lambda have, want: rules_equal(want, have),
+    "session_duration": lambda have, want: durations_equal(want, have),
+}
+
+
+class PolicyManager:
+    def __init__(self, cf, task=None):
+        self.cf = cf
+        self.params = cf.params
+        self.task = task
+        self.tracker = DifferenceTracker()
+
+    def desired(self):
+        """The options the user gave, validated, rules translated (None = leave alone)."""
+        p = self.params
+        want = {
+            "decision": p.get("decision"),
+            "session_duration": None,
+            "approval_required": p.get("approval_required"),
+            "purpose_justification_required": p.get("purpose_justification_required"),
+            "purpose_justification_prompt": p.get("purpose_justification_prompt"),
+        }
+        if p.get("session_duration") is not None:
+            want["session_duration"] = validate_duration(p["session_duration"], "session_duration")
+        want.update(translate_rule_options(p, self.task.directory, RULE_OPTIONS))
+        return want
+
+    def run(self):
+        self.task = self.task or AccessTask(self.cf)
+        name = self.params["name"]
+        existing = self.task.find_by_name("policy", name)
+        if self.params["state"] == "absent":
+            return self.absent(existing)
+        return self.present(name, existing)
+
+    def absent(self, existing):
+        if existing is None:
+            return self.result(False, None, {})
+        if existing.get("app_count") != 0:
+            apps = [
+                a.get("name") or a.get("id")
+                for a in self.task.directory.list("application")
+                if existing["id"] in policy_ids_in_order(a)
+            ]
+            if apps:
+                msg = (
+                    "state=absent: policy %r is still linked to application(s) %s; remove it from their "
+                    "policies (homelab.mcp_edge.cloudflare_access_application) first"
+                    % (existing["name"], ", ".join(repr(a) for a in sorted(apps)))
+                )
+                if not self.task.check_mode:
+                    raise AccessError(msg)
+                # An earlier task of this run may only have pretended to unlink or delete them.
+                self.cf.module.warn(msg + " (check mode: a real run fails unless an earlier task does that)")
+        self.task.remove("policy", existing["id"])
+        before = view(existing, VIEW_FIELDS)
+        return self.result(True, None, before, diff={"before": before, "after": {}})
+
+    def present(self, name, existing):
+        want = self.desired()
+        if existing is None:
+            missing = []
+            if not want["decision"]:
+                missing.append("decision (one of %s)" % ", ".join(DECISIONS))
+            if not want["include"]:
+                missing.append("include (at least one rule)")
+            if missing:
+                raise AccessError("policy %r does not exist yet; to create it, give %s" % (name, " and ".join(missing)))
+            body = {"name": name}
+            body.update({k: v for k, v in want.items() if v is not None})
+            created = self.task.create("policy", body) or body
+            after = view(created, VIEW_FIELDS)
+            return self.result(True, created.get("id"), after, diff={"before": {}, "after": after})
+        changes = changed_fields(existing, want, self.tracker, comparators=COMPARATORS)
+        before = view(existing, VIEW_FIELDS)
+        if not changes:
+            return self.result(False, existing["id"], before)
+        body = merge_body(existing, changes, WRITABLE)
+        body["name"] = name
+        updated = self.task.replace("policy", existing["id"], body)
+        after = view(updated, VIEW_FIELDS) if updated else dict(before, **changes)
+        return self.result(True, existing["id"], after, diff={"before": before, "after": after})
+
+    def result(self, changed, policy_id, policy, diff=None):
+        out = {"changed": changed, "id": policy_id, "policy": policy}
+        if diff is not None and self.cf.diff_mode:
+            out["diff"] = diff
+        return out
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        decision=dict(type="str", choices=list(DECISIONS)),
+        include=dict(type="list", elements="dict"),
+        require=dict(type="list", elements="dict"),
+        exclude=dict(type="list", elements="dict"),
+        session_duration=dict(type="str"),
+        approval_required=dict(type="bool"),
+        purpose_justification_required=dict(type="bool"),
+        purpose_justification_prompt=dict(type="str"),
+    )
+    cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
+    cf.run(PolicyManager(cf).run)
+
+
+if __name__ == "__main__":
+    main()
