@@ -171,9 +171,7 @@ def normalize_services(services, domain, var_name="homelab_services", domain_var
         if kind == "mcp":
             transport = service.setdefault("transport", "stdio")
             if transport not in MCP_TRANSPORTS:
-                problems.append(
-                    f"{where}: 'transport' must be one of {', '.join(MCP_TRANSPORTS)}, got {transport!r}."
-                )
+                problems.append(f"{where}: 'transport' must be one of {', '.join(MCP_TRANSPORTS)}, got {transport!r}.")
 
         enabled = service.setdefault("enabled", True)
         if not isinstance(enabled, bool):

@@ -1,0 +1,205 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+"""Verify the cloudflared role on the converged target (two tunnels: home = local, lab = remote).
+
+The behavioural checks read the snapshots side_effect.yml wrote to /var/tmp/cloudflared-molecule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+CONFIG_DIR = "/etc/cloudflared"
+TUNNELS = {"home": 20241, "lab": 20242}
+FACTS = "/var/tmp/cloudflared-molecule"  # noqa: S108 - on the throwaway target, written by side_effect.yml
+MAX_EXPOSURE = 2.0
+
+
+def _main_pid(host, name):
+    pid = int(host.check_output(f"systemctl show -p MainPID --value cloudflared@{name}.service"))
+    assert pid > 0, f"cloudflared@{name} has no main process"
+    return pid
+
+
+def _snapshot(host, name):
+    return json.loads(host.file(f"{FACTS}/{name}.json").content_string)
+
+
+def _unit_state(snapshot, name):
+    """MainPID, InvocationID, NRestarts, ActiveState and the number of starts seen in the journal."""
+    state = snapshot["units"][f"cloudflared@{name}"]
+    return {
+        "pid": state["MainPID"],
+        "invocation": state["InvocationID"],
+        "restarts": state["NRestarts"],
+        "active": state["ActiveState"],
+        "starts": state["Starts"],
+    }
+
+
+@pytest.mark.parametrize("name", sorted(TUNNELS))
+def test_service_active_enabled_as_its_own_user(host, name):
+    service = host.service(f"cloudflared@{name}")
+    assert service.is_running
+    assert service.is_enabled
+    status = host.file(f"/proc/{_main_pid(host, name)}/status").content_string
+    uid = re.search(r"^Uid:\s+(\d+)\s+(\d+)", status, re.M).groups()
+    assert {int(value) for value in uid} == {host.user("cloudflared").uid}
+
+
+def test_service_user_cannot_log_in(host):
+    user = host.user("cloudflared")
+    assert user.exists
+    assert user.shell in ("/usr/sbin/nologin", "/bin/false")
+    assert user.group == "cloudflared"
+    assert not host.file(user.home).exists
+
+
+@pytest.mark.parametrize(
+    ("path", "owner", "group", "mode"),
+    [
+        (CONFIG_DIR, "root", "cloudflared", 0o750),
+        (f"{CONFIG_DIR}/home.yml", "root", "cloudflared", 0o640),
+        (f"{CONFIG_DIR}/home.env", "root", "cloudflared", 0o640),
+        (f"{CONFIG_DIR}/home.json", "cloudflared", "cloudflared", 0o400),
+        (f"{CONFIG_DIR}/lab.yml", "root", "cloudflared", 0o640),
+        (f"{CONFIG_DIR}/lab.env", "root", "cloudflared", 0o640),
+        (f"{CONFIG_DIR}/lab.token", "cloudflared", "cloudflared", 0o400),
+        ("/etc/systemd/system/cloudflared@.service", "root", "root", 0o644),
+        ("/usr/local/bin/cloudflared", "root", "root", 0o755),
+    ],
+)
+def test_owner_and_mode(host, path, owner, group, mode):
+    target = host.file(path)
+    assert target.exists, path
+    assert (target.user, target.group, target.mode) == (owner, group, mode)
+
+
+def test_nothing_in_config_dir_is_world_accessible(host):
+    listing = host.check_output(f"find {CONFIG_DIR} -perm /o=rwx -printf '%p\\n'")
+    assert listing == "", f"world-accessible: {listing}"
+
+
+def test_binary_is_the_test_double(host):
+    assert "NOT Cloudflare's cloudflared" in host.check_output("/usr/local/bin/cloudflared --version")
+
+
+def test_token_never_on_a_command_line(host):
+    token = host.file(f"{CONFIG_DIR}/lab.token").content_string.strip()
+    assert len(token) > 40
+    cmdline = host.file(f"/proc/{_main_pid(host, 'lab')}/cmdline").content_string.split("\0")
+    assert "--token-file" in cmdline and f"{CONFIG_DIR}/lab.token" in cmdline
+    assert "--token" not in cmdline
+    assert token not in host.check_output("ps -eo args")
+    for name in TUNNELS:
+        assert token not in host.file(f"/proc/{_main_pid(host, name)}/cmdline").content_string
+        assert token not in host.file(f"/proc/{_main_pid(host, name)}/environ").content_string
+
+
+def test_credentials_are_well_formed(host):
+    credentials = json.loads(host.file(f"{CONFIG_DIR}/home.json").content_string)
+    assert set(credentials) == {"AccountTag", "TunnelSecret", "TunnelID", "Endpoint"}
+    assert credentials["TunnelID"] == "1b7b1c64-6a52-4d8e-9a43-3c1f0f1f6a01"
+
+
+@pytest.mark.parametrize(("name", "port"), sorted(TUNNELS.items()))
+def test_metrics_listen_on_loopback_only_and_ready(host, name, port):
+    # `ss -p` needs CAP_SYS_PTRACE to map sockets to processes, which the test container lacks;
+    # `ss -e` names the socket's cgroup instead, which is the unit itself.
+    listening = host.check_output("ss -Hltne").splitlines()
+    sockets = [line.split() for line in listening if f"/cloudflared@{name}.service" in line]
+    assert sockets, f"cloudflared@{name} listens on nothing"
+    assert [fields[3] for fields in sockets] == [f"127.0.0.1:{port}"]
+    uid = host.user("cloudflared").uid
+    assert all("/cloudflared@" in line for line in listening if f" uid:{uid} " in line)
+    ready = json.loads(host.check_output(f"curl -fsS http://127.0.0.1:{port}/ready"))
+    assert ready["status"] == 200 and ready["readyConnections"] == 4
+    assert "build_info{" in host.check_output(f"curl -fsS http://127.0.0.1:{port}/metrics")
+
+
+def test_config_is_built_from_the_services(host):
+    config = host.file(f"{CONFIG_DIR}/home.yml").content_string
+    assert config.startswith("#\n# Ansible managed")
+    for fragment in (
+        "tunnel: 1b7b1c64-6a52-4d8e-9a43-3c1f0f1f6a01",
+        "credentials-file: /etc/cloudflared/home.json",
+        "metrics: 127.0.0.1:20241",
+        "hostname: time.example.com",
+        "teamName: homelab-test",
+        "path: ^/webhook/",
+        "connectTimeout: 10s",
+        "noHappyEyeballs: true",
+        "hostname: docs.example.com",  # added by side_effect.yml
+    ):
+        assert fragment in config, fragment
+    assert config.rstrip().endswith("- service: http_status:404")
+    matched = host.check_output(
+        "/usr/local/bin/cloudflared tunnel --config /etc/cloudflared/home.yml ingress rule https://n8n.example.com/webhook/x"
+    )
+    assert "Matched rule #1" in matched
+    lab = host.file(f"{CONFIG_DIR}/lab.yml").content_string
+    assert "ingress" not in lab.replace("ingress rules live in Cloudflare", "")
+
+
+def test_host_side_validation_rejects_a_config_without_catch_all(host):
+    bad = "ingress:\n  - hostname: a.example.com\n    service: http://127.0.0.1:3001\n"
+    result = host.run(
+        f"f=$(mktemp) && printf '%s' '{bad}' > $f && /usr/local/bin/cloudflared tunnel --config $f ingress validate;"
+        " rc=$?; rm -f $f; exit $rc"
+    )
+    assert result.rc != 0
+    assert "last ingress rule must match all URLs" in result.stderr
+
+
+def test_no_op_runs_restart_nothing(host):
+    # converged.json was taken after converge, the idempotence run and the check-mode run: the first
+    # run started each unit once (and did not restart what it had just started), the two no-op runs
+    # restarted nothing.
+    converged = _snapshot(host, "converged")
+    for name in TUNNELS:
+        state = _unit_state(converged, name)
+        assert state["active"] == "active"
+        assert state["starts"] == 1, f"cloudflared@{name} started {state['starts']} times"
+        assert state["restarts"] == "0"
+
+
+def test_rule_change_restarts_that_tunnel_once(host):
+    before, after = _snapshot(host, "converged"), _snapshot(host, "changed")
+    home_before, home_after = _unit_state(before, "home"), _unit_state(after, "home")
+    assert home_after["active"] == "active"
+    assert home_after["invocation"] != home_before["invocation"]
+    assert home_after["pid"] != home_before["pid"]
+    assert home_after["starts"] == home_before["starts"] + 1, "home must start exactly once more"
+    assert home_after["restarts"] == home_before["restarts"], "no crash-restart (Restart=on-failure) either"
+    assert _unit_state(before, "lab") == _unit_state(after, "lab"), "lab must not be touched"
+    assert before["files"]["/etc/cloudflared/home.yml"] != after["files"]["/etc/cloudflared/home.yml"]
+    assert before["files"]["/etc/cloudflared/lab.yml"] == after["files"]["/etc/cloudflared/lab.yml"]
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("no_catch_all", "the last ingress rule must match all URLs"),
+        ("bad_service_url", "bad service URL 'http://127.0.0.1:9001/v1'"),
+        ("duplicate_hostname", "hostname 'time.example.com' is already used"),
+    ],
+)
+def test_bad_rule_set_fails_and_changes_nothing(host, case, expected):
+    good, bad = _snapshot(host, "changed"), _snapshot(host, f"bad_{case}")
+    assert bad["result"]["failed"] is True, f"{case}: the play did not fail"
+    assert bad["result"]["task"].endswith("Check the tunnels, their services and ingress rules")
+    assert expected in bad["result"]["msg"], bad["result"]["msg"]
+    assert "tunnel 'home'" in bad["result"]["msg"]
+    assert bad["files"] == good["files"], f"{case}: a tunnel file changed"
+    for name in TUNNELS:
+        assert _unit_state(good, name) == _unit_state(bad, name), f"{case}: cloudflared@{name} was touched"
+
+
+def test_systemd_exposure_score(host):
+    out = host.check_output("systemd-analyze security --no-pager cloudflared@home.service")
+    score = float(re.search(r"Overall exposure level for cloudflared@home\.service: ([0-9.]+)", out).group(1))
+    print(f"systemd-analyze security exposure of cloudflared@home.service: {score}")
+    assert score < MAX_EXPOSURE

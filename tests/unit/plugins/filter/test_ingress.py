@@ -1,0 +1,194 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filters of plugins/filter/ingress.py: the tunnels the cloudflared role runs, and ingress rules."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
+if str(_COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(_COLLECTIONS))
+
+from ansible.errors import AnsibleFilterError  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.filter.ingress import (  # noqa: E402
+    FilterModule,
+    cloudflared_tunnel_problems,
+    cloudflared_tunnels,
+    decode_tunnel_token,
+)
+
+SECRET = base64.b64encode(b"s" * 32).decode()
+TOKEN = base64.b64encode(json.dumps({"a": "acct", "t": "tid", "s": SECRET}).encode()).decode()
+TUNNEL_ID = "1b7b1c64-6a52-4d8e-9a43-3c1f0f1f6a01"
+DEFAULTS = {
+    "config_dir": "/etc/cloudflared",
+    "domain": "example.com",
+    "services": [{"name": "time", "port": 3001}],
+    "origin_request": {},
+    "extra_ingress": [],
+    "catch_all": "http_status:404",
+    "metrics_port": 20241,
+    "loglevel": "info",
+    "protocol": "auto",
+}
+LOCAL = {"name": "home", "mode": "local", "tunnel_id": TUNNEL_ID, "account_tag": "0123abcd", "secret": SECRET}
+REMOTE = {"name": "lab", "mode": "remote", "token": TOKEN}
+
+
+def test_filters_are_registered():
+    assert set(FilterModule().filters()) == {
+        "ingress_rules",
+        "ingress_problems",
+        "origin_request",
+        "cloudflared_tunnels",
+        "cloudflared_tunnel_problems",
+    }
+
+
+def test_local_and_remote_tunnels_public_part():
+    home, lab = cloudflared_tunnels([LOCAL, REMOTE], DEFAULTS)
+    assert home["unit"] == "cloudflared@home.service"
+    assert home["config"] == {
+        "tunnel": TUNNEL_ID,
+        "credentials-file": "/etc/cloudflared/home.json",
+        "metrics": "127.0.0.1:20241",
+        "loglevel": "info",
+        "protocol": "auto",
+        "no-autoupdate": True,
+        "ingress": [
+            {"hostname": "time.example.com", "service": "http://127.0.0.1:3001"},
+            {"service": "http_status:404"},
+        ],
+    }
+    assert home["env"] == {"CLOUDFLARED_TUNNEL_ARGS": ""}
+    assert lab["metrics_port"] == 20242 and "ingress" not in lab["config"]
+    assert lab["env"] == {"CLOUDFLARED_TUNNEL_ARGS": "--token-file /etc/cloudflared/lab.token"}
+    public = json.dumps([home, lab])
+    assert SECRET not in public and TOKEN not in public
+
+
+def test_secret_part():
+    home, lab = cloudflared_tunnels([LOCAL, REMOTE], DEFAULTS, part="secret")
+    assert home["path"] == "/etc/cloudflared/home.json"
+    assert json.loads(home["content"]) == {
+        "AccountTag": "0123abcd",
+        "TunnelSecret": SECRET,
+        "TunnelID": TUNNEL_ID,
+        "Endpoint": "",
+    }
+    assert lab == {"name": "lab", "mode": "remote", "path": "/etc/cloudflared/lab.token", "content": TOKEN}
+
+
+def test_origin_request_and_catch_all_defaults():
+    (home,) = cloudflared_tunnels(
+        [dict(LOCAL, origin_request={"no_tls_verify": True}, catch_all="http_status:503")], DEFAULTS
+    )
+    assert home["config"]["originRequest"] == {"noTLSVerify": True}
+    assert home["config"]["ingress"][-1] == {"service": "http_status:503"}
+
+
+def test_problems_never_quote_secrets():
+    bad_secret = "bm90LTMyLWJ5dGVz"  # base64 of 'not-32-bytes'
+    bad_token = "eyJub3QiOiAidG9rZW4ifQ=="  # base64 of {"not": "token"}
+    problems = cloudflared_tunnel_problems([dict(LOCAL, secret=bad_secret), dict(REMOTE, token=bad_token)], DEFAULTS)
+    assert len(problems) == 2
+    assert "'secret'" in problems[0] and "value not shown" in problems[0]
+    assert "'token'" in problems[1] and "lacks the keys a" in problems[1]
+    assert bad_secret not in "".join(problems) and bad_token not in "".join(problems)
+
+
+def test_every_tunnel_problem_is_listed():
+    problems = cloudflared_tunnel_problems(
+        [
+            dict(LOCAL, tunnel_id="nope", account_tag="", loglevel="loud", protocol="udp", typo=1),
+            dict(REMOTE, name="home", metrics_port=20241),
+            {"name": "Bad_Name"},
+            dict(REMOTE, name="api", mode="cloud", metrics_port=3001),
+        ],
+        DEFAULTS,
+    )
+    text = "\n".join(problems)
+    for fragment in (
+        "cloudflared_tunnels[0] (tunnel 'home'): unknown key(s) typo",
+        "needs 'tunnel_id'",
+        "needs 'account_tag'",
+        "'loglevel' must be one of",
+        "'protocol' must be one of",
+        "[1] (tunnel 'home'): the name 'home' is already used",
+        "metrics port 20241 clashes with tunnel 'home'",
+        "[2] (tunnel 'Bad_Name'): 'name' must be",
+        "'mode' must be 'local'",
+        "metrics port 3001 of tunnel 'api' clashes with the 127.0.0.1 port of",
+    ):
+        assert fragment in text, fragment
+
+
+def test_bad_services_and_rules_name_the_tunnel():
+    problems = cloudflared_tunnel_problems(
+        [
+            dict(
+                LOCAL,
+                services=[
+                    {"name": "a", "port": 1, "service_url": "http://127.0.0.1:1/v1"},
+                    {"name": "b", "port": 2, "paths": ["^/x", "^/x"]},
+                ],
+            )
+        ],
+        DEFAULTS,
+    )
+    text = "\n".join(problems)
+    assert "(tunnel 'home'): ingress rule #" in text
+    assert "bad service URL 'http://127.0.0.1:1/v1'" in text
+    assert "duplicate hostname+path" in text
+    problems = cloudflared_tunnel_problems([dict(LOCAL, services=[{"name": "a"}])], DEFAULTS)
+    assert "cloudflared_tunnels[0] (tunnel 'home').services[0] (name 'a'): 'port' is required" in problems[0]
+
+
+def test_no_catch_all():
+    extra = [{"hostname": "x.example.com", "service": "http://127.0.0.1:9"}]
+    problems = cloudflared_tunnel_problems([dict(LOCAL, catch_all="", extra_ingress=extra)], DEFAULTS)
+    assert any("the last ingress rule must match all URLs" in problem for problem in problems)
+    own = [*extra, {"service": "http_status:410"}]
+    (home,) = cloudflared_tunnels([dict(LOCAL, catch_all="", extra_ingress=own)], DEFAULTS)
+    assert home["config"]["ingress"][-1] == {"service": "http_status:410"}
+
+
+def test_filter_raises_with_all_problems():
+    with pytest.raises(AnsibleFilterError, match=r"2 problem\(s\) in cloudflared_tunnels"):
+        cloudflared_tunnels([dict(LOCAL, tunnel_id=""), dict(REMOTE, token="")], DEFAULTS)
+    with pytest.raises(AnsibleFilterError, match="non-empty list"):
+        cloudflared_tunnels([], DEFAULTS)
+    with pytest.raises(AnsibleFilterError, match="part must be"):
+        cloudflared_tunnels([LOCAL], DEFAULTS, part="all")
+
+
+def test_decode_tunnel_token():
+    assert decode_tunnel_token(TOKEN)["t"] == "tid"
+    assert decode_tunnel_token(TOKEN.rstrip("="))["a"] == "acct"
+    for bad in ("", "!!!", base64.b64encode(b"[]").decode()):
+        with pytest.raises(ValueError):
+            decode_tunnel_token(bad)
+
+
+def test_ingress_rules_filter():
+    rules = FilterModule().filters()["ingress_rules"]
+    assert rules([{"name": "time", "port": 3001}], "example.com")[0]["hostname"] == "time.example.com"
+    with pytest.raises(AnsibleFilterError, match="bad service URL"):
+        rules([{"name": "time", "service_url": "http://127.0.0.1:1/x"}], "example.com")
+    origin = FilterModule().filters()["origin_request"]
+    assert origin({"ca_pool": "/x"}) == {"caPool": "/x"}
+    with pytest.raises(AnsibleFilterError):
+        origin({"nope": 1})
+
+
+def test_single_tunnel_messages_name_the_role_variables():
+    problems = cloudflared_tunnel_problems(
+        [{"name": "home", "mode": "remote", "token": "", "metrics_port": 3001}], DEFAULTS, single=True
+    )
+    assert problems[0].startswith("tunnel 'home': a remote-managed tunnel needs cloudflared_tunnel_token,")
+    assert "cloudflared_services[0] (name 'time'); pick another cloudflared_metrics_port." in problems[1]

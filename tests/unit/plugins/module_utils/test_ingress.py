@@ -1,0 +1,262 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Ingress rules: building them from services, and every validation rule (no Ansible needed)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
+if str(_COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(_COLLECTIONS))
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import (  # noqa: E402
+    IngressError,
+    build_ingress,
+    config_problems,
+    hostname_problem,
+    ingress_problems,
+    match_rule,
+    origin_request_to_camel,
+    service_problem,
+    validate_ingress,
+)
+
+CATCH_ALL = {"service": "http_status:404"}
+
+
+def svc(name, port, **extra):
+    return {"name": name, "hostname": f"{name}.example.com", "service_url": f"http://127.0.0.1:{port}", **extra}
+
+
+def test_one_rule_per_service_and_catch_all_last():
+    rules = build_ingress([svc("time", 3001), svc("n8n", 5678)])
+    assert rules == [
+        {"hostname": "time.example.com", "service": "http://127.0.0.1:3001"},
+        {"hostname": "n8n.example.com", "service": "http://127.0.0.1:5678"},
+        CATCH_ALL,
+    ]
+
+
+def test_path_rules_come_before_the_hostname_rule_and_inherit_origin_request():
+    rules = build_ingress(
+        [
+            svc(
+                "n8n",
+                5678,
+                origin_request={"no_tls_verify": True},
+                paths=[
+                    "^/api/",
+                    {
+                        "path": "^/hook/",
+                        "service_url": "http://127.0.0.1:5679",
+                        "origin_request": {"connect_timeout": "5s"},
+                    },
+                ],
+            )
+        ]
+    )
+    assert rules[0] == {
+        "hostname": "n8n.example.com",
+        "path": "^/api/",
+        "service": "http://127.0.0.1:5678",
+        "originRequest": {"noTLSVerify": True},
+    }
+    assert rules[1]["service"] == "http://127.0.0.1:5679"
+    assert rules[1]["originRequest"] == {"noTLSVerify": True, "connectTimeout": "5s"}
+    assert "path" not in rules[2] and rules[3] == CATCH_ALL
+
+
+def test_exact_hostnames_before_wildcards():
+    rules = build_ingress(
+        [{"name": "all", "hostname": "*.example.com", "service_url": "http://127.0.0.1:1"}, svc("a", 2)]
+    )
+    assert [rule.get("hostname") for rule in rules] == ["a.example.com", "*.example.com", None]
+
+
+def test_extra_rules_and_custom_or_no_catch_all():
+    extra = [{"hostname": "ssh.example.com", "service": "ssh://127.0.0.1:22"}]
+    assert build_ingress([], extra_rules=extra, catch_all="http_status:503")[-2:] == [
+        extra[0],
+        {"service": "http_status:503"},
+    ]
+    own_last = [*extra, {"service": "http_status:418"}]
+    assert build_ingress([], extra_rules=own_last, catch_all=None) == own_last
+    with pytest.raises(IngressError, match="last ingress rule must match all URLs"):
+        build_ingress([], extra_rules=extra, catch_all=None)
+
+
+def test_origin_request_snake_to_camel():
+    assert origin_request_to_camel(
+        {
+            "connect_timeout": "30s",
+            "match_sni_to_host": True,
+            "http2_origin": True,
+            "access": {"required": True, "team_name": "t", "aud_tag": ["x"]},
+            "noTLSVerify": False,
+        }
+    ) == {
+        "connectTimeout": "30s",
+        "matchSNItoHost": True,
+        "http2Origin": True,
+        "access": {"required": True, "teamName": "t", "audTag": ["x"]},
+        "noTLSVerify": False,
+    }
+    with pytest.raises(IngressError, match="unknown setting 'conect_timeout'"):
+        origin_request_to_camel({"conect_timeout": "1s"})
+
+
+@pytest.mark.parametrize(
+    "hostname",
+    [
+        "a.*.example.com",
+        "*",
+        "**.example.com",
+        "*example.com",
+        "a.example.com:443",
+        "bad_label-.example.com",
+        "*.com",
+        "",
+    ],
+)
+def test_bad_hostnames(hostname):
+    assert hostname_problem(hostname)
+
+
+@pytest.mark.parametrize("hostname", ["a.example.com", "*.example.com", "localhost", "A.Example.COM"])
+def test_good_hostnames(hostname):
+    assert hostname_problem(hostname) is None
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        "http://127.0.0.1:8080",
+        "https://localhost",
+        "http://[::1]:8080",
+        "unix:/run/app.sock",
+        "unix+tls:/run/app.sock",
+        "tcp://127.0.0.1:5432",
+        "ssh://127.0.0.1:22",
+        "http_status:404",
+        "hello_world",
+        "bastion",
+        "http://127.0.0.1:8080/",
+    ],
+)
+def test_good_services(service):
+    assert service_problem(service) is None
+
+
+@pytest.mark.parametrize(
+    ("service", "why"),
+    [
+        ("ftp://127.0.0.1:21", "scheme must be one of"),
+        ("127.0.0.1:8080", "scheme must be one of"),
+        ("http://127.0.0.1:8080/api", "different path"),
+        ("http://127.0.0.1:99999", "outside 1-65535"),
+        ("http://", "not a host"),
+        ("http:127.0.0.1", "expected 'http://HOST"),
+        ("tcp://127.0.0.1", "explicit port"),
+        ("unix:relative.sock", "unix:/absolute"),
+        ("http_status:42", "3-digit"),
+        ("http://user@host:1", "no query, fragment or user"),
+        ("", "non-empty"),
+        (None, "non-empty"),
+    ],
+)
+def test_bad_services(service, why):
+    assert why in service_problem(service)
+
+
+def test_every_problem_is_listed_and_names_the_rule():
+    problems = ingress_problems(
+        [
+            {"hostname": "a.*.example.com", "service": "http://127.0.0.1:1"},
+            {"hostname": "b.example.com", "path": "(", "service": "http://127.0.0.1:2"},
+            {"hostname": "c.example.com", "service": "http://127.0.0.1:3/x"},
+            {"hostname": "c.example.com", "service": "http://127.0.0.1:4"},
+            {"service": "http://127.0.0.1:5"},
+            {"hostname": "d.example.com", "service": "http://127.0.0.1:6", "originRequest": {"bogus": 1}},
+            {"hostname": "e.example.com"},
+            {"hostname": "e.example.com", "service": "http://127.0.0.1:7", "extra": 1},
+        ]
+    )
+    text = "\n".join(problems)
+    assert "rule #1 (hostname 'a.*.example.com'): wildcard misuse" in text
+    assert "rule #2 (hostname 'b.example.com', path '('): bad path regex" in text
+    assert "rule #3 (hostname 'c.example.com'): bad service URL" in text
+    assert "rule #4 (hostname 'c.example.com'): duplicate hostname+path: rule #3" in text
+    assert "rule #5 (service 'http://127.0.0.1:5'): this rule has no hostname and no path" in text
+    assert "rule #6 (hostname 'd.example.com'): unknown originRequest setting 'bogus'" in text
+    assert "rule #7 (hostname 'e.example.com'): 'service' is missing" in text
+    assert "rule #8 (hostname 'e.example.com'): unknown key(s) extra" in text
+    assert "rule #8 (hostname 'e.example.com'): the last ingress rule must match all URLs" in text
+    assert "rule #8 (hostname 'e.example.com'): duplicate hostname+path: rule #7" in text
+    assert len(problems) == 10
+
+
+def test_same_hostname_with_different_paths_is_fine():
+    rules = [
+        {"hostname": "a.example.com", "path": "^/x", "service": "http://127.0.0.1:1"},
+        {"hostname": "a.example.com", "service": "http://127.0.0.1:1"},
+        CATCH_ALL,
+    ]
+    assert validate_ingress(rules) is rules
+
+
+def test_empty_ingress():
+    assert "empty" in ingress_problems([])[0]
+
+
+@pytest.mark.parametrize(
+    ("origin", "why"),
+    [
+        ({"connectTimeout": "soon"}, "duration"),
+        ({"noTLSVerify": "yes"}, "true or false"),
+        ({"keepAliveConnections": -1}, "non-negative integer"),
+        ({"httpHostHeader": 5}, "string"),
+        ({"access": {"required": True}}, "teamName"),
+        ({"access": {"required": True, "teamName": "t", "audTag": "x"}}, "list of Access application AUD tags"),
+        ({"access": "yes"}, "must be a mapping"),
+    ],
+)
+def test_bad_origin_request(origin, why):
+    problems = ingress_problems(
+        [{"hostname": "a.example.com", "service": "http://h:1", "originRequest": origin}, CATCH_ALL]
+    )
+    assert any(why in problem for problem in problems), problems
+
+
+def test_config_problems():
+    good = {
+        "tunnel": "x",
+        "credentials-file": "/etc/cloudflared/x.json",
+        "metrics": "127.0.0.1:20241",
+        "loglevel": "info",
+        "protocol": "quic",
+        "originRequest": {"connectTimeout": "30s"},
+        "ingress": [CATCH_ALL],
+    }
+    assert config_problems(good) == []
+    bad = dict(good, protocol="udp", loglevel="loud", metrics="localhost", typo=1)
+    text = "\n".join(config_problems(bad))
+    for fragment in ("protocol must be one of", "loglevel must be one of", "metrics must be", "unknown top-level"):
+        assert fragment in text
+    assert config_problems({"tunnel": "x"}) == ["the configuration has no 'ingress' rules."]
+    assert "mapping" in config_problems([])[0]
+
+
+def test_match_rule():
+    rules = [
+        {"hostname": "n8n.example.com", "path": "^/webhook/", "service": "http://127.0.0.1:5679"},
+        {"hostname": "n8n.example.com", "service": "http://127.0.0.1:5678"},
+        {"hostname": "*.example.com", "service": "http://127.0.0.1:1"},
+        CATCH_ALL,
+    ]
+    assert match_rule(rules, "https://n8n.example.com/webhook/abc?x=1")[0] == 0
+    assert match_rule(rules, "https://n8n.example.com/")[0] == 1
+    assert match_rule(rules, "https://other.example.com:443/x")[0] == 2
+    assert match_rule(rules, "https://example.org")[0] == 3

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one service description: validation and derived fields (no Ansible needed)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
+if str(_COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(_COLLECTIONS))
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (  # noqa: E402
+    ServiceModelError,
+    is_fqdn,
+    normalize_services,
+)
+
+
+def test_derived_fields():
+    (time,) = normalize_services([{"name": "time", "port": 3001}], "Example.COM.")
+    assert time["hostname"] == "time.example.com"
+    assert time["service_url"] == "http://127.0.0.1:3001"
+    assert time["kind"] == "mcp" and time["transport"] == "stdio"
+    assert time["access"] == [] and time["paths"] == [] and time["origin_request"] == {}
+    assert time["enabled"] is True
+
+
+def test_explicit_hostname_and_service_url_win():
+    (svc,) = normalize_services(
+        [{"name": "app", "kind": "http", "hostname": "App.Other.org.", "service_url": "unix:/run/app.sock"}], None
+    )
+    assert svc["hostname"] == "app.other.org" and svc["service_url"] == "unix:/run/app.sock"
+
+
+def test_disabled_services_are_checked_then_dropped():
+    assert normalize_services([{"name": "off", "port": 1, "enabled": False}], "example.com") == []
+    with pytest.raises(ServiceModelError):
+        normalize_services([{"name": "off", "port": "x", "enabled": False}], "example.com")
+
+
+def test_none_is_an_empty_list():
+    assert normalize_services(None, "example.com") == []
+
+
+def test_every_problem_is_listed():
+    with pytest.raises(ServiceModelError) as info:
+        normalize_services(
+            [
+                {"name": "Bad Name", "port": 1},
+                {"name": "a", "port": 70000},
+                {"name": "b", "port": 2, "kind": "ftp"},
+                {"name": "c", "port": 3, "transport": "grpc"},
+                {"name": "d"},
+                {"name": "e", "port": 2},
+                {"name": "e", "port": 4},
+                {"name": "f", "port": 5, "service_url": "ftp://x"},
+                {"name": "g", "port": 6, "access": "owner"},
+                {"name": "h", "port": 7, "path": 5},
+                {"name": "i", "port": 8, "enabled": "yes"},
+                {"name": "j", "port": 9, "hostname": "not a host"},
+                "just-a-string",
+            ],
+            "example.com",
+        )
+    text = "\n".join(info.value.problems)
+    for fragment in (
+        "[0] (name 'Bad Name'): 'name' must be",
+        "(name 'a'): 'port' must be an integer from 1 to 65535",
+        "(name 'b'): 'kind' must be one of",
+        "(name 'c'): 'transport' must be one of",
+        "(name 'd'): 'port' is required",
+        "(name 'e'): port 2 is already used by homelab_services[2]",
+        "(name 'e'): the name 'e' is already used",
+        "(name 'f'): 'service_url' must start with",
+        "(name 'g'): 'access' must be a list",
+        "(name 'h'): 'path' must be a regular expression string",
+        "(name 'i'): 'enabled' must be true or false",
+        "(name 'j'): 'hostname' must be a fully qualified",
+        "homelab_services[12] must be a mapping",
+    ):
+        assert fragment in text, fragment
+
+
+def test_duplicate_hostname_needs_a_path():
+    with pytest.raises(ServiceModelError, match=r"hostname 'a\.example\.com' is already used"):
+        normalize_services(
+            [{"name": "a", "port": 1}, {"name": "b", "port": 2, "hostname": "a.example.com"}], "example.com"
+        )
+    ok = normalize_services(
+        [{"name": "a", "port": 1}, {"name": "b", "port": 2, "hostname": "a.example.com", "path": "^/b"}], "example.com"
+    )
+    assert [svc["hostname"] for svc in ok] == ["a.example.com", "a.example.com"]
+
+
+def test_missing_domain_is_named():
+    with pytest.raises(ServiceModelError, match="homelab_domain is not a valid domain"):
+        normalize_services([{"name": "a", "port": 1}], "")
+
+
+def test_not_a_list():
+    with pytest.raises(ServiceModelError, match="must be a list"):
+        normalize_services({"name": "a"}, "example.com")
+
+
+@pytest.mark.parametrize(
+    ("value", "wildcard", "expected"),
+    [
+        ("a.example.com", False, True),
+        ("*.example.com", True, True),
+        ("*.example.com", False, False),
+        ("example", False, False),
+        ("A.example.com", False, False),
+        ("-a.example.com", False, False),
+        (None, False, False),
+    ],
+)
+def test_is_fqdn(value, wildcard, expected):
+    assert is_fqdn(value, allow_wildcard=wildcard) is expected
