@@ -23,7 +23,7 @@ import re
 import time
 from urllib.parse import quote
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareInputError
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareInputError, changed_fields
 
 # --------------------------------------------------------------------------------------------
 # Errors
@@ -669,3 +669,28 @@ def view(obj, fields):
     if not obj:
         return {}
     return {k: obj.get(k) for k in fields if k in obj}
+
+
+def upsert_named(task, kind, name, existing, want, tracker, spec, create_options=None):
+    """Create the ``kind`` object ``name`` from ``want``, or update ``existing`` where it differs.
+
+    ``spec`` holds the object's ``view_fields``, ``writable`` fields and ``comparators``. Options
+    left out of ``want`` (None) keep their current values. Returns ``(changed, id, after, diff)``;
+    ``diff`` is None when nothing changed. In check mode nothing is written and ``after`` is
+    what the object would become.
+    """
+    if existing is None:
+        body = {"name": name}
+        body.update({k: v for k, v in want.items() if v is not None})
+        created = task.create(kind, body, **(create_options or {})) or body
+        after = view(created, spec["view_fields"])
+        return True, created.get("id"), after, {"before": {}, "after": after}
+    changes = changed_fields(existing, want, tracker, comparators=spec["comparators"])
+    before = view(existing, spec["view_fields"])
+    if not changes:
+        return False, existing["id"], before, None
+    body = merge_body(existing, changes, spec["writable"])
+    body["name"] = name
+    updated = task.replace(kind, existing["id"], body)
+    after = view(updated, spec["view_fields"]) if updated else dict(before, **changes)
+    return True, existing["id"], after, {"before": before, "after": after}

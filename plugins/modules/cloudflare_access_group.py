@@ -149,21 +149,21 @@ api_requests:
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
     AccessError,
     AccessTask,
-    merge_body,
     rules_equal,
     translate_rule_options,
+    upsert_named,
     view,
 )
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
     CloudflareModule,
     DifferenceTracker,
-    changed_fields,
 )
 
 RULE_OPTIONS = ("include", "require", "exclude")
 VIEW_FIELDS = ("id", "name", *RULE_OPTIONS)
 WRITABLE = ("name", *RULE_OPTIONS, "is_default")
 COMPARATORS = {k: (lambda have, want: rules_equal(want, have)) for k in RULE_OPTIONS}
+SPEC = {"view_fields": VIEW_FIELDS, "writable": WRITABLE, "comparators": COMPARATORS}
 
 
 class GroupManager:
@@ -184,23 +184,12 @@ class GroupManager:
             before = view(existing, VIEW_FIELDS)
             return self.result(True, None, before, diff={"before": before, "after": {}})
         want = translate_rule_options(self.params, self.task.directory, RULE_OPTIONS)
-        if existing is None:
-            if not want["include"]:
-                raise AccessError("include: group %r does not exist yet; give at least one rule to create it" % name)
-            body = {"name": name}
-            body.update({k: v for k, v in want.items() if v is not None})
-            created = self.task.create("group", body, name_filter=True) or body
-            after = view(created, VIEW_FIELDS)
-            return self.result(True, created.get("id"), after, diff={"before": {}, "after": after})
-        changes = changed_fields(existing, want, self.tracker, comparators=COMPARATORS)
-        before = view(existing, VIEW_FIELDS)
-        if not changes:
-            return self.result(False, existing["id"], before)
-        body = merge_body(existing, changes, WRITABLE)
-        body["name"] = name
-        updated = self.task.replace("group", existing["id"], body)
-        after = view(updated, VIEW_FIELDS) if updated else dict(before, **changes)
-        return self.result(True, existing["id"], after, diff={"before": before, "after": after})
+        if existing is None and not want["include"]:
+            raise AccessError("include: group %r does not exist yet; give at least one rule to create it" % name)
+        changed, group_id, after, diff = upsert_named(
+            self.task, "group", name, existing, want, self.tracker, SPEC, create_options={"name_filter": True}
+        )
+        return self.result(changed, group_id, after, diff=diff)
 
     def result(self, changed, group_id, group, diff=None):
         out = {"changed": changed, "id": group_id, "group": group}

@@ -222,17 +222,16 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
     AccessError,
     AccessTask,
     durations_equal,
-    merge_body,
     policy_ids_in_order,
     rules_equal,
     translate_rule_options,
+    upsert_named,
     validate_duration,
     view,
 )
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
     CloudflareModule,
     DifferenceTracker,
-    changed_fields,
 )
 
 DECISIONS = ("allow", "deny", "non_identity", "bypass")
@@ -256,6 +255,7 @@ COMPARATORS = {
     "exclude": lambda have, want: rules_equal(want, have),
     "session_duration": lambda have, want: durations_equal(want, have),
 }
+SPEC = {"view_fields": VIEW_FIELDS, "writable": WRITABLE, "comparators": COMPARATORS}
 
 
 class PolicyManager:
@@ -321,20 +321,8 @@ class PolicyManager:
                 missing.append("include (at least one rule)")
             if missing:
                 raise AccessError("policy %r does not exist yet; to create it, give %s" % (name, " and ".join(missing)))
-            body = {"name": name}
-            body.update({k: v for k, v in want.items() if v is not None})
-            created = self.task.create("policy", body) or body
-            after = view(created, VIEW_FIELDS)
-            return self.result(True, created.get("id"), after, diff={"before": {}, "after": after})
-        changes = changed_fields(existing, want, self.tracker, comparators=COMPARATORS)
-        before = view(existing, VIEW_FIELDS)
-        if not changes:
-            return self.result(False, existing["id"], before)
-        body = merge_body(existing, changes, WRITABLE)
-        body["name"] = name
-        updated = self.task.replace("policy", existing["id"], body)
-        after = view(updated, VIEW_FIELDS) if updated else dict(before, **changes)
-        return self.result(True, existing["id"], after, diff={"before": before, "after": after})
+        changed, policy_id, after, diff = upsert_named(self.task, "policy", name, existing, want, self.tracker, SPEC)
+        return self.result(changed, policy_id, after, diff=diff)
 
     def result(self, changed, policy_id, policy, diff=None):
         out = {"changed": changed, "id": policy_id, "policy": policy}
