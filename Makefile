@@ -67,9 +67,14 @@ integration: venv ## Modules run by ansible-playbook against the local Cloudflar
 
 .PHONY: molecule
 molecule: venv images ## Every Molecule scenario (SCENARIOS="a b" to pick)
-	@for s in $(SCENARIOS); do \
-	  start=$$(date +%s); \
-	  $(BIN)/molecule test -s $$s; \
+	@mkdir -p build; for s in $(SCENARIOS); do \
+	  start=$$(date +%s); rc=0; \
+	  $(BIN)/molecule test -s $$s 2>&1 | tee build/molecule-$$s.log || rc=$$?; \
+	  if [ "$$rc" -ne 0 ]; then \
+	    echo "=== molecule scenario $$s FAILED after $$(( $$(date +%s) - start )) s; the failures:"; \
+	    grep -E 'FAILED|^E  |fatal:|failed=[1-9]|ERROR' build/molecule-$$s.log | sed 's/\x1b\[[0-9;]*m//g' | tail -40; \
+	    exit $$rc; \
+	  fi; \
 	  echo "molecule scenario $$s passed in $$(( $$(date +%s) - start )) s"; \
 	done
 
