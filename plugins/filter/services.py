@@ -24,9 +24,17 @@ def _services_of_kind(services, *kinds):
     return [service for service in services if service.get("kind") in kinds]
 
 
+def _service_kinds(services):
+    """The kinds of the enabled entries (lenient: anything malformed is left to the preflight checks)."""
+    if not isinstance(services, list):
+        return []
+    return [s.get("kind", "mcp") for s in services if isinstance(s, dict) and s.get("enabled", True) is not False]
+
+
 class FilterModule:
     def filters(self):
         return {
             "normalize_services": _normalize_services,
             "services_of_kind": _services_of_kind,
+            "service_kinds": _service_kinds,
         }

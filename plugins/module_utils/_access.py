@@ -612,7 +612,8 @@ class AccessTask:
         With ``params`` (a server-side filter such as ``{"name": name}``) the listing is narrowed and
         not cached as the full list; names are always matched exactly on this side too.
         """
-        if params is None:
+        if params is None or self.directory.loaded(kind):
+            # A task that reconciles many objects lists the kind once and finds each one in it.
             return self.directory.find_one(kind, name, "name")
         found = [o for o in self._load(kind, params) if isinstance(o, dict) and o.get("name") == name]
         if len(found) > 1:

@@ -275,12 +275,29 @@ def _playbook_runner(emulator, tmp_path_factory):
     ansible_playbook = _venv_bin("ansible-playbook")
     local_tmp = tmp_path_factory.mktemp("ansible-tmp")
 
-    def run(playbook, extra_vars=None, check=False, diff=False, verbosity=0, env=None, json_output=True, timeout=600):
+    def run(
+        playbook,
+        extra_vars=None,
+        check=False,
+        diff=False,
+        verbosity=0,
+        env=None,
+        json_output=True,
+        timeout=600,
+        inventory=None,
+        drop_env=(),
+        args=(),
+    ):
         path = Path(playbook)
         if not path.is_absolute():
             path = PLAYBOOKS / path
-        cmd = [ansible_playbook, "-i", "localhost,", "-c", "local", str(path)]
-        variables = {"ansible_python_interpreter": sys.executable, "cf_zone": emulator.zone}
+        if inventory is None:
+            cmd = [ansible_playbook, "-i", "localhost,", "-c", "local", str(path)]
+            variables = {"ansible_python_interpreter": sys.executable, "cf_zone": emulator.zone}
+        else:
+            # A real inventory: its hosts keep their own connection and interpreter settings.
+            cmd = [ansible_playbook, "-i", str(inventory), str(path)]
+            variables = {}
         variables.update(extra_vars or {})
         cmd += ["-e", json.dumps(variables)]
         if check:
@@ -310,6 +327,9 @@ def _playbook_runner(emulator, tmp_path_factory):
         )
         run_env.update(emulator.env())
         run_env.update(env or {})
+        for key in drop_env:
+            run_env.pop(key, None)
+        cmd += list(args)
         proc = subprocess.run(
             cmd, capture_output=True, text=True, env=run_env, timeout=timeout, cwd=str(PLAYBOOKS), check=False
         )

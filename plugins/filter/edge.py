@@ -1,0 +1,295 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that turn the service description into the Cloudflare edge: DNS records, Access objects."""
+
+from __future__ import annotations
+
+import re
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import IngressError, build_ingress
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
+    ServiceModelError,
+    is_fqdn,
+    normalize_services,
+)
+
+DECISIONS = ("allow", "deny", "non_identity", "bypass")
+RULE_LISTS = ("include", "require", "exclude")
+POLICY_KEYS = frozenset(
+    {
+        "decision",
+        *RULE_LISTS,
+        "session_duration",
+        "approval_required",
+        "purpose_justification_required",
+        "purpose_justification_prompt",
+    }
+)
+TOKEN_KEYS = frozenset({"name", "duration", "refresh_if_expires_within"})
+_OBJECT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:@-]{0,99}$")
+_DURATION_RE = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
+_TOKEN_DURATION_RE = re.compile(r"^([0-9]+h|forever)$")
+_PLAIN_PATH_RE = re.compile(r"^/?[A-Za-z0-9._~/-]+$")
+_TEAM_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+TUNNEL_SUFFIX = ".cfargotunnel.com"
+
+
+def _token_entries(tokens):
+    """homelab_access_service_tokens entries as dicts (a plain string is a name)."""
+    return [{"name": t} if isinstance(t, str) else t for t in tokens or []]
+
+
+def _rule_refs(rule, key):
+    """Names a friendly or API-form rule refers to under ``key`` (service_token, group ...)."""
+    if not isinstance(rule, dict) or key not in rule:
+        return []
+    value = rule[key]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def edge_problems(services, domain, policies, tokens, settings=None):
+    """Every problem in the edge description, each naming the variable and what would be valid."""
+    settings = settings or {}
+    problems = []
+    try:
+        normalized = normalize_services(services, domain)
+    except ServiceModelError as exc:
+        problems.extend(exc.problems)
+        # Still check each entry's Access policies, so one run names every problem.
+        normalized = [s for s in services if isinstance(s, dict) and isinstance(s.get("name"), str)]
+        normalized = [dict(s, hostname=s["hostname"] if isinstance(s.get("hostname"), str) else "") for s in normalized]
+
+    zone = (settings.get("zone") or domain or "").strip().lower().rstrip(".")
+    zone_var = settings.get("zone_var", "cloudflare_edge_zone")
+    if not is_fqdn(zone):
+        problems.append(
+            f"{zone_var} must be the Cloudflare zone the hostnames live in, such as 'example.com'; got {zone!r}."
+        )
+
+    tunnel = settings.get("tunnel_name")
+    if not isinstance(tunnel, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", tunnel or ""):
+        problems.append(
+            "cloudflare_edge_tunnel_name (homelab_tunnel_name) must be 1-63 letters, digits, '.', '_' or '-'; "
+            f"got {tunnel!r}."
+        )
+    mode = settings.get("tunnel_mode")
+    if mode not in ("local", "remote"):
+        problems.append(f"cloudflare_edge_tunnel_mode must be 'local' or 'remote', got {mode!r}.")
+
+    # Service tokens.
+    token_names = set()
+    if not isinstance(tokens, list):
+        problems.append(
+            "homelab_access_service_tokens must be a list of names (or {name, duration} mappings), "
+            f"got {type(tokens).__name__}."
+        )
+        tokens = []
+    for i, entry in enumerate(tokens):
+        where = f"homelab_access_service_tokens[{i}]"
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            problems.append(f"{where} must be a token name or a mapping with 'name', got {entry!r}.")
+            continue
+        name = entry["name"]
+        if not _OBJECT_NAME_RE.match(name):
+            problems.append(f"{where}: name {name!r} must be 1-100 letters, digits, spaces or ._:@- characters.")
+        if name in token_names:
+            problems.append(f"{where}: the service token {name!r} is listed twice.")
+        token_names.add(name)
+        unknown = sorted(set(entry) - TOKEN_KEYS)
+        if unknown:
+            problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(TOKEN_KEYS))}.")
+        duration = entry.get("duration")
+        if duration is not None and not (isinstance(duration, str) and _TOKEN_DURATION_RE.match(duration)):
+            problems.append(f"{where}: duration must be hours such as '8760h' or 'forever', got {duration!r}.")
+
+    # Policies.
+    if not isinstance(policies, dict):
+        problems.append(
+            "homelab_access_policies must be a mapping of policy name to {decision, include, ...}, "
+            f"got {type(policies).__name__}."
+        )
+        policies = {}
+    for name, policy in policies.items():
+        where = f"homelab_access_policies[{name!r}]"
+        if not isinstance(name, str) or not _OBJECT_NAME_RE.match(name):
+            problems.append(f"{where}: a policy name must be 1-100 letters, digits, spaces or ._:@- characters.")
+        if not isinstance(policy, dict):
+            problems.append(f"{where} must be a mapping with 'decision' and 'include', got {type(policy).__name__}.")
+            continue
+        unknown = sorted(set(policy) - POLICY_KEYS)
+        if unknown:
+            problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(POLICY_KEYS))}.")
+        if policy.get("decision") not in DECISIONS:
+            problems.append(
+                f"{where}: 'decision' must be one of {', '.join(DECISIONS)}, got {policy.get('decision')!r}."
+            )
+        if not isinstance(policy.get("include"), list) or not policy["include"]:
+            problems.append(
+                f"{where}: 'include' must be a non-empty list of rules, such as [{{email: me@example.com}}]."
+            )
+        for key in RULE_LISTS:
+            rules = policy.get(key)
+            if rules is None:
+                continue
+            if not isinstance(rules, list):
+                problems.append(f"{where}: '{key}' must be a list of rules, got {type(rules).__name__}.")
+                continue
+            for j, rule in enumerate(rules):
+                if not isinstance(rule, dict) or len(rule) != 1:
+                    problems.append(
+                        f"{where}.{key}[{j}] must be a mapping with exactly one rule type (email, service_token, ...), "
+                        f"got {rule!r}."
+                    )
+                    continue
+                for ref in _rule_refs(rule, "service_token"):
+                    if ref not in token_names:
+                        problems.append(
+                            f"{where}.{key}[{j}]: service token {ref!r} is not in homelab_access_service_tokens "
+                            f"(listed: {', '.join(sorted(token_names)) or 'none'})."
+                        )
+        if policy.get("decision") == "non_identity" and any(
+            "email" in r or "email_domain" in r for r in policy.get("include") or [] if isinstance(r, dict)
+        ):
+            problems.append(
+                f"{where}: a non_identity policy cannot match users by e-mail; use decision 'allow' for people "
+                "and 'non_identity' for service tokens."
+            )
+        duration = policy.get("session_duration")
+        if duration is not None and not (isinstance(duration, str) and _DURATION_RE.match(duration)):
+            problems.append(f"{where}: session_duration must be a duration such as '24h' or '30m', got {duration!r}.")
+
+    # Each service: its Access policies and its place in the zone.
+    for index, service in enumerate(normalized):
+        where = f"homelab_services[{index}] (name '{service['name']}')"
+        access = service.get("access")
+        if not isinstance(access, list) or not access or not all(isinstance(a, str) for a in access):
+            problems.append(
+                f"{where}: 'access' must list at least one policy name from homelab_access_policies "
+                f"({', '.join(sorted(map(str, policies))) or 'none defined'}); every hostname sits behind Access."
+            )
+            continue
+        for name in access:
+            if name not in policies:
+                problems.append(
+                    f"{where}: access policy {name!r} is not in homelab_access_policies "
+                    f"(defined: {', '.join(sorted(map(str, policies))) or 'none'})."
+                )
+        if len(set(access)) != len(access):
+            problems.append(f"{where}: 'access' lists a policy twice ({access}); each policy is linked once.")
+        host = service.get("hostname") or ""
+        if zone and host and host != zone and not host.endswith("." + zone):
+            problems.append(f"{where}: hostname '{host}' is not inside the zone '{zone}' ({zone_var}).")
+        if host.startswith("*."):
+            problems.append(
+                f"{where}: wildcard hostname '{host}' cannot get its own DNS record and Access application."
+            )
+
+    if settings.get("origin_access"):
+        team = settings.get("team_name")
+        if not isinstance(team, str) or not _TEAM_RE.match(team):
+            problems.append(
+                "cloudflare_edge_team_name must be your Zero Trust team name (the '<team>' of "
+                f"<team>.cloudflareaccess.com) when cloudflare_edge_origin_access is true; got {team!r}."
+            )
+    secrets_dir = settings.get("secrets_dir")
+    if "secrets_dir" in settings and not (isinstance(secrets_dir, str) and secrets_dir.startswith("/")):
+        problems.append(f"cloudflare_edge_secrets_dir must be an absolute path on the controller, got {secrets_dir!r}.")
+    return problems
+
+
+def edge_dns_records(services, tunnel_id):
+    """One proxied CNAME per service hostname, pointing at the tunnel."""
+    target = f"{tunnel_id}{TUNNEL_SUFFIX}"
+    records, seen = [], set()
+    for service in services:
+        host = service["hostname"]
+        if host in seen:
+            continue
+        seen.add(host)
+        records.append({"type": "CNAME", "name": host, "content": target, "proxied": True, "ttl": 1})
+    return records
+
+
+def _app_domain(service):
+    path = service.get("path")
+    if path and _PLAIN_PATH_RE.match(path):
+        return f"{service['hostname']}/{path.strip('/')}"
+    return service["hostname"]
+
+
+def edge_access_config(services, policies, tokens, prefix, app_settings=None, state="present"):
+    """The options of cloudflare_access_config for the services (one application per service).
+
+    With ``state='absent'`` every object is named for deletion instead.
+    """
+    if state == "absent":
+        return {
+            key: [{"name": item["name"], "state": "absent"} for item in items]
+            for key, items in edge_access_config(services, policies, tokens, prefix).items()
+        }
+    app_settings = {k: v for k, v in (app_settings or {}).items() if v is not None}
+    policy_list = []
+    for name, policy in sorted(policies.items()):
+        item = {"name": name}
+        item.update({k: v for k, v in policy.items() if v is not None})
+        policy_list.append(item)
+    applications = []
+    for service in services:
+        app = {
+            "name": f"{prefix}{service['name']}",
+            "domain": _app_domain(service),
+            "policies": list(service["access"]),
+        }
+        app.update(app_settings)
+        app.update(service.get("access_application") or {})
+        applications.append(app)
+    return {"service_tokens": _token_entries(tokens), "policies": policy_list, "applications": applications}
+
+
+def edge_origin_access(services, applications, prefix, team_name):
+    """Services with originRequest.access set, so cloudflared refuses requests without a valid Access token."""
+    out = []
+    for service in services:
+        app = applications.get(f"{prefix}{service['name']}") or {}
+        aud = app.get("aud")
+        service = dict(service)
+        if aud:
+            origin = dict(service.get("origin_request") or {})
+            origin["access"] = {"required": True, "teamName": team_name, "audTag": [aud]}
+            service["origin_request"] = origin
+        out.append(service)
+    return out
+
+
+def edge_tunnel_rules(services):
+    """The ingress of a remote-managed tunnel, in cloudflare_tunnel_config's rule form (no catch-all)."""
+    try:
+        rules = build_ingress(services)[:-1]  # the module adds the catch-all itself
+    except IngressError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+    out = []
+    for rule in rules:
+        item = {k: rule[k] for k in ("hostname", "path", "service") if k in rule}
+        if rule.get("originRequest"):
+            item["origin_request"] = rule["originRequest"]
+        out.append(item)
+    return out
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "edge_problems": edge_problems,
+            "edge_dns_records": edge_dns_records,
+            "edge_access_config": edge_access_config,
+            "edge_origin_access": edge_origin_access,
+            "edge_tunnel_rules": edge_tunnel_rules,
+        }

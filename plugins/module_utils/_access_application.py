@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Self-hosted Access applications (private): behind cloudflare_access_application and _access_config."""
+
+from __future__ import annotations
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
+    AccessError,
+    AccessTask,
+    durations_equal,
+    merge_body,
+    policy_ids_in_order,
+    same_set,
+    validate_duration,
+    validate_text,
+)
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
+    DifferenceTracker,
+    changed_fields,
+)
+
+SETTINGS = (
+    "session_duration",
+    "allowed_idps",
+    "auto_redirect_to_identity",
+    "app_launcher_visible",
+    "tags",
+    "custom_deny_message",
+)
+VIEW_FIELDS = ("id", "aud", "name", "type", "domain", "destinations", *SETTINGS, "policies")
+# What a PUT carries over from the application as read (the API replaces the whole object).
+WRITABLE = (
+    "type",
+    "name",
+    "domain",
+    "destinations",
+    *SETTINGS,
+    "enable_binding_cookie",
+    "http_only_cookie_attribute",
+    "options_preflight_bypass",
+    "skip_interstitial",
+    "service_auth_401_redirect",
+    "same_site_cookie_attribute",
+    "path_cookie_attribute",
+    "custom_deny_url",
+    "custom_non_identity_deny_url",
+    "custom_pages",
+    "logo_url",
+    "cors_headers",
+    "allow_authenticate_via_warp",
+    "policies",
+)
+
+
+def normalize_destination(dest):
+    if not isinstance(dest, dict):
+        return dest
+    out = {k: v for k, v in dest.items() if v is not None}
+    out.setdefault("type", "public")
+    if out["type"] == "public" and isinstance(out.get("uri"), str):
+        out["uri"] = out["uri"].strip().lower()
+    return out
+
+
+def destinations_equal(have, want):
+    return [normalize_destination(d) for d in have or []] == [normalize_destination(d) for d in want or []]
+
+
+def domains_equal(have, want):
+    return isinstance(have, str) and isinstance(want, str) and have.strip().lower() == want.strip().lower()
+
+
+COMPARATORS = {
+    "domain": domains_equal,
+    "destinations": destinations_equal,
+    "session_duration": lambda have, want: durations_equal(want, have),
+    "allowed_idps": same_set,
+    "tags": same_set,
+    "policies": lambda have, want: list(have or []) == list(want or []),
+}
+
+
+def validate_domain_uri(value, where):
+    text = validate_text(value, where)
+    if "://" in text:
+        raise AccessError("%s: %r: give the host name (and optional path) without the scheme" % (where, value))
+    if " " in text or text.startswith("/"):
+        raise AccessError("%s: %r is not a host name with an optional path (e.g. mcp.example.com)" % (where, value))
+    return text
+
+
+def translate_destinations(items):
+    if items is None:
+        return None
+    out = []
+    for i, item in enumerate(items):
+        where = "destinations[%d]" % i
+        if isinstance(item, str):
+            out.append({"type": "public", "uri": validate_domain_uri(item, where)})
+        elif isinstance(item, dict):
+            dest = dict(item)
+            dest.setdefault("type", "public")
+            if dest["type"] == "public":
+                dest["uri"] = validate_domain_uri(dest.get("uri"), where + ".uri")
+            elif dest["type"] != "private":
+                raise AccessError("%s.type: %r is not valid (expected public or private)" % (where, dest["type"]))
+            out.append(dest)
+        else:
+            raise AccessError(
+                "%s: expected a host name or a mapping such as {type: public, uri: HOST}, got %r" % (where, item)
+            )
+    return out
+
+
+class ApplicationManager:
+    def __init__(self, cf, task=None):
+        self.cf = cf
+        self.params = cf.params
+        self.task = task
+        self.tracker = DifferenceTracker()
+
+    def desired(self):
+        p = self.params
+        directory = self.task.directory
+        want = {
+            "domain": validate_domain_uri(p["domain"], "domain") if p.get("domain") is not None else None,
+            "destinations": translate_destinations(p.get("destinations")),
+            "session_duration": None,
+            "allowed_idps": directory.resolve_many("identity_provider", p.get("allowed_idps"), "allowed_idps"),
+            "auto_redirect_to_identity": p.get("auto_redirect_to_identity"),
+            "app_launcher_visible": p.get("app_launcher_visible"),
+            "tags": p.get("tags"),
+            "custom_deny_message": p.get("custom_deny_message"),
+            "policies": directory.resolve_many("policy", p.get("policies"), "policies"),
+        }
+        if p.get("session_duration") is not None:
+            want["session_duration"] = validate_duration(p["session_duration"], "session_duration")
+        if want["policies"]:
+            seen = {}
+            for i, pid in enumerate(want["policies"]):
+                if pid in seen:
+                    raise AccessError(
+                        "policies[%d]: %r links the same policy as policies[%d]; each policy can be linked once"
+                        % (i, p["policies"][i], seen[pid])
+                    )
+                seen[pid] = i
+        if want["domain"] is not None and want["destinations"]:
+            publics = [d.get("uri", "").lower() for d in want["destinations"] if d.get("type") == "public"]
+            if publics and publics[0] != want["domain"].lower():
+                raise AccessError(
+                    "domain: %r must be the first public destination (destinations[0] is %r); give one of them"
+                    % (want["domain"], publics[0])
+                )
+        return want
+
+    def run(self):
+        self.task = self.task or AccessTask(self.cf)
+        name = self.params["name"]
+        existing = self.task.find_by_name("application", name, params={"name": name, "exact": "true"})
+        if existing is not None:
+            existing = dict(existing, policies=policy_ids_in_order(existing))
+        if self.params["state"] == "absent":
+            if existing is None:
+                return self.result(False, {})
+            self.task.remove("application", existing["id"])
+            before = self.view(existing)
+            return self.result(True, before, gone=True, diff={"before": before, "after": {}})
+        want = self.desired()
+        if existing is None:
+            return self.create(name, want)
+        return self.update(name, existing, want)
+
+    def create(self, name, want):
+        if not want["domain"] and not want["destinations"]:
+            raise AccessError(
+                "domain: application %r does not exist yet; give domain (or destinations) to create it" % name
+            )
+        body = {"type": "self_hosted", "name": name}
+        body.update({k: v for k, v in want.items() if v is not None})
+        if want["policies"] is not None:
+            body["policies"] = [{"id": pid, "precedence": i + 1} for i, pid in enumerate(want["policies"])]
+        created = self.task.create("application", body, name_filter=True)
+        if created is None:  # check mode
+            after = self.view(dict(body, policies=want["policies"] or []))
+        else:
+            after = self.view(dict(created, policies=policy_ids_in_order(created)))
+        return self.result(True, after, diff={"before": {}, "after": after})
+
+    def update(self, name, existing, want):
+        if want["domain"] is not None and want["destinations"] is None:
+            # The primary domain is the first public destination: move it along with the domain.
+            dests = existing.get("destinations") or []
+            old = (existing.get("domain") or "").lower()
+            if dests and not domains_equal(existing.get("domain"), want["domain"]):
+                moved = [dict(d) for d in dests]
+                for d in moved:
+                    if d.get("type", "public") == "public" and (d.get("uri") or "").lower() == old:
+                        d["uri"] = want["domain"]
+                        break
+                want["destinations"] = moved
+        changes = changed_fields(existing, want, self.tracker, comparators=COMPARATORS)
+        before = self.view(existing)
+        if not changes:
+            return self.result(False, before)
+        body = merge_body(existing, changes, WRITABLE)
+        body["name"] = name
+        body.setdefault("type", "self_hosted")
+        body["policies"] = [{"id": pid, "precedence": i + 1} for i, pid in enumerate(body.get("policies") or [])]
+        updated = self.task.replace("application", existing["id"], body)
+        if updated is None:  # check mode
+            after = self.view(dict(existing, **changes))
+        else:
+            after = self.view(dict(updated, policies=policy_ids_in_order(updated)))
+        return self.result(True, after, diff={"before": before, "after": after})
+
+    def view(self, app):
+        return {k: app.get(k) for k in VIEW_FIELDS if k in app}
+
+    def result(self, changed, app, diff=None, gone=False):
+        out = {
+            "changed": changed,
+            "id": None if gone else app.get("id"),
+            "aud": None if gone else app.get("aud"),
+            "application": app,
+        }
+        if diff is not None and self.cf.diff_mode:
+            out["diff"] = diff
+        return out

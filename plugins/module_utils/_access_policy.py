@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reusable Access policies: the logic behind cloudflare_access_policy and cloudflare_access_config (private)."""
+
+from __future__ import annotations
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
+    AccessError,
+    AccessTask,
+    durations_equal,
+    policy_ids_in_order,
+    rules_equal,
+    translate_rule_options,
+    upsert_named,
+    validate_duration,
+    view,
+)
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
+    DifferenceTracker,
+)
+
+DECISIONS = ("allow", "deny", "non_identity", "bypass")
+RULE_OPTIONS = ("include", "require", "exclude")
+SETTINGS = ("session_duration", "approval_required", "purpose_justification_required", "purpose_justification_prompt")
+VIEW_FIELDS = ("id", "name", "decision", *RULE_OPTIONS, *SETTINGS, "app_count")
+# What a PUT carries over from the policy as read (the API replaces the whole object).
+WRITABLE = (
+    "name",
+    "decision",
+    *RULE_OPTIONS,
+    *SETTINGS,
+    "approval_groups",
+    "isolation_required",
+    "connection_rules",
+    "mfa_config",
+)
+COMPARATORS = {
+    "include": lambda have, want: rules_equal(want, have),
+    "require": lambda have, want: rules_equal(want, have),
+    "exclude": lambda have, want: rules_equal(want, have),
+    "session_duration": lambda have, want: durations_equal(want, have),
+}
+SPEC = {"view_fields": VIEW_FIELDS, "writable": WRITABLE, "comparators": COMPARATORS}
+
+
+class PolicyManager:
+    def __init__(self, cf, task=None):
+        self.cf = cf
+        self.params = cf.params
+        self.task = task
+        self.tracker = DifferenceTracker()
+
+    def desired(self):
+        """The options the user gave, validated, rules translated (None = leave alone)."""
+        p = self.params
+        want = {
+            "decision": p.get("decision"),
+            "session_duration": None,
+            "approval_required": p.get("approval_required"),
+            "purpose_justification_required": p.get("purpose_justification_required"),
+            "purpose_justification_prompt": p.get("purpose_justification_prompt"),
+        }
+        if p.get("session_duration") is not None:
+            want["session_duration"] = validate_duration(p["session_duration"], "session_duration")
+        want.update(translate_rule_options(p, self.task.directory, RULE_OPTIONS))
+        return want
+
+    def run(self):
+        self.task = self.task or AccessTask(self.cf)
+        name = self.params["name"]
+        existing = self.task.find_by_name("policy", name)
+        if self.params["state"] == "absent":
+            return self.absent(existing)
+        return self.present(name, existing)
+
+    def absent(self, existing):
+        if existing is None:
+            return self.result(False, None, {})
+        if existing.get("app_count") != 0:
+            apps = [
+                a.get("name") or a.get("id")
+                for a in self.task.directory.list("application")
+                if existing["id"] in policy_ids_in_order(a)
+            ]
+            if apps:
+                msg = (
+                    "state=absent: policy %r is still linked to application(s) %s; remove it from their "
+                    "policies (homelab.mcp_edge.cloudflare_access_application) first"
+                    % (existing["name"], ", ".join(repr(a) for a in sorted(apps)))
+                )
+                if not self.task.check_mode:
+                    raise AccessError(msg)
+                # An earlier task of this run may only have pretended to unlink or delete them.
+                self.cf.module.warn(msg + " (check mode: a real run fails unless an earlier task does that)")
+        self.task.remove("policy", existing["id"])
+        before = view(existing, VIEW_FIELDS)
+        return self.result(True, None, before, diff={"before": before, "after": {}})
+
+    def present(self, name, existing):
+        want = self.desired()
+        if existing is None:
+            missing = []
+            if not want["decision"]:
+                missing.append("decision (one of %s)" % ", ".join(DECISIONS))
+            if not want["include"]:
+                missing.append("include (at least one rule)")
+            if missing:
+                raise AccessError("policy %r does not exist yet; to create it, give %s" % (name, " and ".join(missing)))
+        changed, policy_id, after, diff = upsert_named(self.task, "policy", name, existing, want, self.tracker, SPEC)
+        return self.result(changed, policy_id, after, diff=diff)
+
+    def result(self, changed, policy_id, policy, diff=None):
+        out = {"changed": changed, "id": policy_id, "policy": policy}
+        if diff is not None and self.cf.diff_mode:
+            out["diff"] = diff
+        return out

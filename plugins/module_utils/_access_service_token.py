@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Access service tokens: the logic behind cloudflare_access_service_token and cloudflare_access_config (private)."""
+
+from __future__ import annotations
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
+    AccessError,
+    AccessTask,
+    duration_seconds,
+    durations_equal,
+    parse_timestamp,
+    validate_duration,
+    view,
+)
+
+VIEW_FIELDS = ("id", "name", "client_id", "duration", "expires_at")
+NEW_SECRET = "(new secret)"  # noqa: S105 - placeholder shown in the diff
+SECRET = "client_secret"  # noqa: S105 - the name of the return value, not a secret
+
+
+class ServiceTokenManager:
+    def __init__(self, cf, task=None):
+        self.cf = cf
+        self.params = cf.params
+        self.task = task
+        self.created = self.rotated = self.refreshed = False
+
+    def check_no_log(self, what):
+        """Refuse to obtain a secret the callback could print: the task must set no_log."""
+        if not self.cf.module.no_log:
+            raise AccessError(
+                "%s service token %r returns its client_secret, and this task would print it: set "
+                "no_log: true on the task (and register the result to use the secret)" % (what, self.params["name"])
+            )
+
+    def validate(self):
+        p = self.params
+        duration = None
+        if p.get("duration") is not None:
+            duration = validate_duration(p["duration"], "duration", allow=("forever",))
+        window = None
+        if p.get("refresh_if_expires_within") is not None:
+            window = duration_seconds(p["refresh_if_expires_within"])
+            if window is None or window <= 0:
+                raise AccessError(
+                    "refresh_if_expires_within: %r is not a duration (expected e.g. 720h or 30d)"
+                    % p["refresh_if_expires_within"]
+                )
+        return duration, window
+
+    def run(self):
+        p = self.params
+        self.task = self.task or AccessTask(self.cf)
+        if p["state"] == "absent":
+            existing = self.task.find_by_name("service_token", p["name"], params={"name": p["name"]})
+            if existing is None:
+                return self.result({}, {})
+            self.task.remove("service_token", existing["id"])
+            before = view(existing, VIEW_FIELDS)
+            return self.result(before, {}, gone=True)
+        duration, window = self.validate()
+        existing = self.task.find_by_name("service_token", p["name"], params={"name": p["name"]})
+        if existing is None:
+            return self.create(duration)
+        return self.update(existing, duration, window)
+
+    def create(self, duration):
+        self.check_no_log("creating")
+        body = {"name": self.params["name"]}
+        if duration is not None:
+            body["duration"] = duration
+        self.created = True
+        created = self.task.create("service_token", body, name_filter=True)
+        if created is None:  # check mode
+            return self.result({}, dict(body), after_secret=NEW_SECRET)
+        secret = created.get(SECRET)
+        if not secret:
+            # The create went through but its answer was lost (found again by name): only a rotation
+            # can produce a secret now.
+            created = self.task.action("service_token", created["id"], "rotate") or created
+            secret = created.get(SECRET)
+        return self.result({}, view(created, VIEW_FIELDS), secret=secret, after_secret=NEW_SECRET)
+
+    def update(self, existing, duration, window):
+        p = self.params
+        before = view(existing, VIEW_FIELDS)
+        current = dict(existing)
+        if duration is not None and not durations_equal(duration, existing.get("duration")):
+            body = {"name": p["name"], "duration": duration}
+            current = self.task.replace("service_token", existing["id"], body) or dict(current, duration=duration)
+        refresh = p["refresh"]
+        if not refresh and window is not None:
+            expires = parse_timestamp(existing.get("expires_at"))
+            refresh = expires is not None and expires - self.task.now() <= window
+        if refresh:
+            self.refreshed = True
+            refreshed = self.task.action("service_token", existing["id"], "refresh", idempotent=True)
+            if refreshed is None:
+                current = dict(current, expires_at="(extended by %s)" % current.get("duration", "its duration"))
+            else:
+                current = refreshed
+        secret = None
+        if p["rotate"]:
+            self.check_no_log("rotating")
+            self.rotated = True
+            rotated = self.task.action("service_token", existing["id"], "rotate")
+            if rotated is not None:
+                secret = rotated.get(SECRET)
+                current = rotated
+        after = view(current, VIEW_FIELDS)
+        return self.result(before, after, secret=secret, after_secret="(rotated)" if self.rotated else None)
+
+    def result(self, before, after, secret=None, after_secret=None, gone=False):
+        changed = gone or self.created or self.rotated or self.refreshed or before != after
+        shown = after if not gone else {}
+        out = {
+            "changed": bool(changed),
+            "id": shown.get("id"),
+            "client_id": shown.get("client_id"),
+            "service_token": after or before,
+            "rotated": self.rotated,
+            "refreshed": self.refreshed,
+        }
+        if shown.get("expires_at"):
+            out["expires_at"] = shown["expires_at"]
+        if secret:
+            out[SECRET] = secret
+        if changed and self.cf.diff_mode:
+            diff_after = dict(after)
+            diff_before = dict(before)
+            if after_secret:
+                diff_after[SECRET] = after_secret
+                if before:
+                    diff_before[SECRET] = "(current secret)"
+            out["diff"] = {"before": diff_before, "after": diff_after}
+        return out

@@ -1,0 +1,388 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cloudflare_access_config
+short_description: Reconcile Access service tokens, reusable policies and applications in one task
+version_added: 0.2.0
+description:
+  - Makes a Zero Trust account hold a set of service tokens, reusable policies and self-hosted
+    applications, in that order (policies name tokens, applications link policies), and removes the
+    ones marked V(absent) in the reverse order.
+  - Each kind is listed once for the whole task, so a run with nothing to change costs one request per
+    kind used (service tokens, policies, applications, and identity providers when O(applications[].allowed_idps)
+    names them) however many objects there are. A write re-reads only the kind it changed.
+  - Every object is handled exactly like the single-object modules do it
+    (M(homelab.mcp_edge.cloudflare_access_service_token), M(homelab.mcp_edge.cloudflare_access_policy),
+    M(homelab.mcp_edge.cloudflare_access_application)): options left out keep Cloudflare's values,
+    rules may use the friendly form, names are resolved to ids.
+  - A newly created service token's secret is returned once, in RV(service_tokens); the task must set
+    C(no_log=true) when it may create one, or the module fails before writing anything.
+  - With O(purge_applications_prefix), applications whose name starts with the prefix and which are not
+    in O(applications) are deleted, so a service removed from the inventory loses its application.
+author:
+  - homelab.mcp_edge contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - homelab.mcp_edge.cloudflare
+  - homelab.mcp_edge.cloudflare.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+options:
+  service_tokens:
+    description: Service tokens, by name.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name of the token.
+        type: str
+        required: true
+      state:
+        description: V(absent) deletes the token (after the policies marked absent).
+        type: str
+        choices: [present, absent]
+        default: present
+      duration:
+        description: Lifetime such as C(8760h) or C(forever); left out keeps Cloudflare's (one year on create).
+        type: str
+      refresh_if_expires_within:
+        description: Extend the expiry when the token expires within this duration (for example C(30d)).
+        type: str
+  policies:
+    description: Reusable policies, with the options of M(homelab.mcp_edge.cloudflare_access_policy).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name of the policy.
+        type: str
+        required: true
+      state:
+        description: V(absent) deletes the policy (after the applications are reconciled).
+        type: str
+        choices: [present, absent]
+        default: present
+      decision:
+        description: V(allow), V(deny), V(non_identity) or V(bypass); required when the policy is created.
+        type: str
+        choices: [allow, deny, non_identity, bypass]
+      include:
+        description: Rules of which at least one must match; friendly or API form.
+        type: list
+        elements: dict
+      require:
+        description: Rules that must all match.
+        type: list
+        elements: dict
+      exclude:
+        description: Rules none of which may match.
+        type: list
+        elements: dict
+      session_duration:
+        description: How long a session through this policy lasts, for example C(24h).
+        type: str
+      approval_required:
+        description: Whether an approver must allow each session.
+        type: bool
+      purpose_justification_required:
+        description: Whether users must give a reason.
+        type: bool
+      purpose_justification_prompt:
+        description: The question shown when a reason is required.
+        type: str
+  applications:
+    description: Self-hosted applications, with the options of M(homelab.mcp_edge.cloudflare_access_application).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name of the application.
+        type: str
+        required: true
+      state:
+        description: V(absent) deletes the application.
+        type: str
+        choices: [present, absent]
+        default: present
+      domain:
+        description: The protected hostname (and optional path); required when the application is created.
+        type: str
+      destinations:
+        description: Public hostnames or private destinations, as in M(homelab.mcp_edge.cloudflare_access_application).
+        type: list
+        elements: raw
+      session_duration:
+        description: How long a session lasts, for example C(24h).
+        type: str
+      allowed_idps:
+        description: Identity providers (names or ids) users may log in with; V([]) allows all.
+        type: list
+        elements: str
+      auto_redirect_to_identity:
+        description: Skip the identity provider choice when only one is allowed.
+        type: bool
+      app_launcher_visible:
+        description: Show the application in the App Launcher.
+        type: bool
+      policies:
+        description: Reusable policies (names or ids) linked in this order (precedence 1, 2, ...).
+        type: list
+        elements: str
+      tags:
+        description: Access tags of the application.
+        type: list
+        elements: str
+      custom_deny_message:
+        description: Message shown when access is denied.
+        type: str
+  purge_applications_prefix:
+    description:
+      - Applications whose name starts with this prefix and which are not in O(applications) are deleted.
+      - Empty (the default) deletes nothing that is not marked V(absent).
+    type: str
+    default: ""
+"""
+
+EXAMPLES = r"""
+- name: Access for every service in one task
+  homelab.mcp_edge.cloudflare_access_config:
+    service_tokens:
+      - name: claude-desktop
+        duration: 8760h
+    policies:
+      - name: owner
+        decision: allow
+        include: [{email: me@example.com}]
+      - name: mcp-clients
+        decision: non_identity
+        include: [{service_token: claude-desktop}]
+    applications:
+      - name: "home: time"
+        domain: time.example.com
+        policies: [owner, mcp-clients]
+      - name: "home: n8n"
+        domain: n8n.example.com
+        policies: [owner]
+    purge_applications_prefix: "home: "
+  delegate_to: localhost
+  no_log: true        # a new service token's secret is in the result
+  register: access
+"""
+
+RETURN = r"""
+service_tokens:
+  description:
+    - The tokens marked present, by name; C(client_secret) only for a token created by this run.
+  returned: always
+  type: dict
+  sample:
+    claude-desktop:
+      id: 3537a672-e4d8-4d89-aab9-26cb622918a1
+      client_id: 88bf3b6d86161464f6509f7219099e57.access
+      expires_at: "2027-11-23T06:00:00Z"
+      created: true
+      client_secret: "(only when created)"
+policies:
+  description: The policies marked present, by name, with their ids.
+  returned: always
+  type: dict
+  sample: {owner: {id: f267e341-9d6a-4bd7-8f8b-7b4b1b7b0c1a}}
+applications:
+  description: The applications marked present, by name, with id, aud tag and domain.
+  returned: always
+  type: dict
+  sample:
+    "home: time":
+      id: 0d8f5f4e-7d1f-4f57-a3b6-1bd5d7b8a3c2
+      aud: 737646a56ab1df6ec9bddc7e5ca84eaf3b0768850f3ffb5d74f1534911fe3893
+      domain: time.example.com
+changes:
+  description: One entry per object created, updated or deleted, in the order it happened.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{kind: policy, name: owner, action: create}]
+api_requests:
+  description: Number of HTTP requests sent to the API (retries included).
+  returned: always
+  type: int
+  sample: 3
+"""
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import AccessError, AccessTask
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_application import ApplicationManager
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_policy import DECISIONS, PolicyManager
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_service_token import ServiceTokenManager
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule
+
+TOKEN_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    duration=dict(type="str"),
+    refresh_if_expires_within=dict(type="str"),
+)
+POLICY_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    decision=dict(type="str", choices=list(DECISIONS)),
+    include=dict(type="list", elements="dict"),
+    require=dict(type="list", elements="dict"),
+    exclude=dict(type="list", elements="dict"),
+    session_duration=dict(type="str"),
+    approval_required=dict(type="bool"),
+    purpose_justification_required=dict(type="bool"),
+    purpose_justification_prompt=dict(type="str"),
+)
+APPLICATION_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    domain=dict(type="str"),
+    destinations=dict(type="list", elements="raw"),
+    session_duration=dict(type="str"),
+    allowed_idps=dict(type="list", elements="str"),
+    auto_redirect_to_identity=dict(type="bool"),
+    app_launcher_visible=dict(type="bool"),
+    policies=dict(type="list", elements="str"),
+    tags=dict(type="list", elements="str"),
+    custom_deny_message=dict(type="str"),
+)
+# What the single-object managers read that this module does not offer per item.
+TOKEN_FIXED = {"rotate": False, "refresh": False}
+
+
+class _Item:
+    """What a single-object manager needs from its module: that object's options, the shared rest."""
+
+    def __init__(self, cf, params):
+        self.module = cf.module
+        self.client = cf.client
+        self.check_mode = cf.check_mode
+        # Always build the diff: it tells create from update; the module shows it only when asked.
+        self.diff_mode = True
+        self.params = params
+
+
+class AccessConfig:
+    def __init__(self, cf):
+        self.cf = cf
+        self.params = cf.params
+        self.changes = []
+        self.diff = {"before": {}, "after": {}}
+
+    def check_input(self):
+        for option in ("service_tokens", "policies", "applications"):
+            seen = {}
+            for i, item in enumerate(self.params[option]):
+                if item["name"] in seen:
+                    raise AccessError(
+                        "%s[%d]: the name %r is already used by %s[%d]; names must be unique"
+                        % (option, i, item["name"], option, seen[item["name"]])
+                    )
+                seen[item["name"]] = i
+        prefix = self.params["purge_applications_prefix"]
+        for i, app in enumerate(self.params["applications"]):
+            if prefix and app["state"] == "present" and not app["name"].startswith(prefix):
+                raise AccessError(
+                    "applications[%d]: %r does not start with purge_applications_prefix %r; the next run could not "
+                    "tell it is managed here" % (i, app["name"], prefix)
+                )
+
+    def run(self):
+        self.check_input()
+        task = AccessTask(self.cf)
+        p = self.params
+        tokens = [t for t in p["service_tokens"] if t["state"] == "present"]
+        policies = [t for t in p["policies"] if t["state"] == "present"]
+        apps = [t for t in p["applications"] if t["state"] == "present"]
+        # One listing per kind in use, up front: every object below is found in it.
+        prefix = p["purge_applications_prefix"]
+        kinds = (("service_token", p["service_tokens"]), ("policy", p["policies"]), ("application", apps or prefix))
+        for kind, used in kinds:
+            if used:
+                task.directory.list(kind)
+
+        out = {"service_tokens": {}, "policies": {}, "applications": {}}
+        for item in tokens:
+            result, action = self.apply(ServiceTokenManager, task, "service_token", dict(item, **TOKEN_FIXED))
+            entry = {k: result[k] for k in ("id", "client_id", "expires_at", "client_secret") if result.get(k)}
+            entry["created"] = action == "create"
+            out["service_tokens"][item["name"]] = entry
+        for item in policies:
+            result, _action = self.apply(PolicyManager, task, "policy", item)
+            out["policies"][item["name"]] = {"id": result.get("id")}
+        wanted = set()
+        for item in apps:
+            wanted.add(item["name"])
+            result, _action = self.apply(ApplicationManager, task, "application", item)
+            app = result.get("application") or {}
+            out["applications"][item["name"]] = {
+                "id": result.get("id"),
+                "aud": result.get("aud"),
+                "domain": app.get("domain"),
+            }
+        stale = [a for a in p["applications"] if a["state"] == "absent"]
+        if prefix:
+            listed = {a["name"] for a in p["applications"]}
+            stale += [
+                {"name": a["name"], "state": "absent"}
+                for a in task.directory.list("application")
+                if (a.get("name") or "").startswith(prefix) and a["name"] not in listed
+            ]
+        for item in stale:
+            self.apply(ApplicationManager, task, "application", dict(_defaults(APPLICATION_OPTIONS), **item))
+        for item in [t for t in p["policies"] if t["state"] == "absent"]:
+            self.apply(PolicyManager, task, "policy", item)
+        for item in [t for t in p["service_tokens"] if t["state"] == "absent"]:
+            self.apply(ServiceTokenManager, task, "service_token", dict(item, **TOKEN_FIXED))
+
+        out["changed"] = bool(self.changes)
+        out["changes"] = self.changes
+        if self.changes and self.cf.diff_mode:
+            out["diff"] = self.diff
+        return out
+
+    def apply(self, manager_class, task, kind, params):
+        result = manager_class(_Item(self.cf, params), task=task).run()
+        action = None
+        if result.get("changed"):
+            diff = result.get("diff") or {}
+            before, after = diff.get("before") or {}, diff.get("after") or {}
+            action = "create" if not before else "delete" if not after else "update"
+            self.changes.append({"kind": kind, "name": params["name"], "action": action})
+            key = "%s %s" % (kind, params["name"])
+            if before:
+                self.diff["before"][key] = before
+            if after:
+                self.diff["after"][key] = after
+        return result, action
+
+
+def _defaults(spec):
+    return {k: v.get("default") for k, v in spec.items()}
+
+
+def main():
+    argument_spec = dict(
+        service_tokens=dict(type="list", elements="dict", options=TOKEN_OPTIONS, default=[]),
+        policies=dict(type="list", elements="dict", options=POLICY_OPTIONS, default=[]),
+        applications=dict(type="list", elements="dict", options=APPLICATION_OPTIONS, default=[]),
+        purge_applications_prefix=dict(type="str", default=""),
+    )
+    cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
+    cf.run(AccessConfig(cf).run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+"""The cloudflare_edge role (site.yml's controller play) through ansible-playbook against the emulator.
+
+One module-scoped sequence: check on an empty account, apply, repeat, drop a service, origin
+access, teardown, teardown again. Each step's requests are kept, so the tests can count writes and
+listings, not only look at results.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+SERVICES = [
+    {"name": "time", "kind": "mcp", "port": 8101, "access": ["owner", "mcp-clients"]},
+    {"name": "notes", "kind": "mcp", "port": 8102, "access": ["mcp-clients"]},
+    {"name": "n8n", "kind": "n8n", "port": 5678, "access": ["owner"]},
+]
+
+
+def writes(requests):
+    return [(r["method"], r["route"]) for r in requests if r["method"] in WRITES]
+
+
+def host_view(result):
+    """What the role handed to the host (the debug task's message)."""
+    return result["What the host would get"]["msg"]
+
+
+@pytest.fixture(scope="module")
+def edge(_runner, emulator, tmp_path_factory):
+    emulator.reset()
+    secrets = tmp_path_factory.mktemp("edge-secrets") / "secrets"
+    base = {"edge_secrets_dir": str(secrets)}
+    steps = [
+        ("check_empty", dict(extra_vars=base, check=True, diff=True)),
+        ("apply", dict(extra_vars=base, diff=True)),
+        ("repeat", dict(extra_vars=base)),
+        ("check_repeat", dict(extra_vars=base, check=True)),
+        ("drop_notes", dict(extra_vars=dict(base, edge_services=[s for s in SERVICES if s["name"] != "notes"]))),
+        ("origin_access", dict(extra_vars=dict(base, edge_origin_access=True))),
+        ("teardown", dict(extra_vars=dict(base, edge_state="absent"))),
+        ("teardown_again", dict(extra_vars=dict(base, edge_state="absent"))),
+    ]
+    snaps = {"secrets": secrets}
+    for key, kwargs in steps:
+        emulator.clear_requests()
+        result = _runner("edge.yml", **kwargs)
+        assert result.rc == 0, "%s failed:\n%s" % (key, result.output[-4000:])
+        result.assert_no_traceback()
+        snaps[key] = {"result": result, "requests": emulator.requests(), "state": emulator.state()}
+    return snaps
+
+
+def test_check_mode_on_an_empty_account_writes_nothing(edge):
+    snap = edge["check_empty"]
+    assert writes(snap["requests"]) == []
+    assert snap["result"].changed > 0
+    assert snap["state"]["access_apps"] == [] and not [t for t in snap["state"]["tunnels"] if t["name"] == "home"]
+
+
+def test_apply_builds_tunnel_dns_and_access(edge):
+    state = edge["apply"]["state"]
+    tunnel = next(t for t in state["tunnels"] if t["name"] == "home" and not t.get("deleted_at"))
+    target = tunnel["id"] + ".cfargotunnel.com"
+    cnames = sorted(r["name"] for r in state["dns_records"] if r["type"] == "CNAME" and r["content"] == target)
+    assert cnames == ["n8n.example.com", "notes.example.com", "time.example.com"]
+    assert sorted(a["name"] for a in state["access_apps"]) == ["home: n8n", "home: notes", "home: time"]
+    view = host_view(edge["apply"]["result"])
+    assert view["tunnel_id"] == tunnel["id"]
+    assert [s["hostname"] for s in view["services"]] == ["time.example.com", "notes.example.com", "n8n.example.com"]
+
+
+def test_apply_uses_the_batch_endpoint_and_few_writes(edge):
+    counted = writes(edge["apply"]["requests"])
+    # tunnel + 1 DNS batch + token + 2 policies + 3 applications
+    assert len(counted) == 8, counted
+    assert [r for r in counted if "dns_records" in r[1]] == [("POST", "POST /zones/:id/dns_records/batch")]
+
+
+def test_new_service_token_secret_is_written_0600_and_never_printed(edge):
+    path = edge["secrets"] / "claude-desktop.env"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
+    lines = path.read_text().splitlines()
+    secret = next(ln.split("=", 1)[1] for ln in lines if ln.startswith("CF_ACCESS_CLIENT_SECRET="))
+    for key in ("apply", "repeat", "drop_notes"):
+        assert secret not in edge[key]["result"].output
+
+
+@pytest.mark.parametrize("key", ["repeat", "check_repeat"])
+def test_second_run_no_change_no_write_each_kind_read_once(edge, key):
+    snap = edge[key]
+    assert snap["result"].changed == 0
+    assert writes(snap["requests"]) == []
+    routes = [r["route"] for r in snap["requests"]]
+    assert len(routes) == len(set(routes)), routes
+    assert len(routes) <= 9, routes
+
+
+def test_dropping_a_service_removes_its_record_and_application(edge):
+    snap = edge["drop_notes"]
+    assert sorted(writes(snap["requests"])) == [
+        ("DELETE", "DELETE /accounts/:id/access/apps/:id"),
+        ("POST", "POST /zones/:id/dns_records/batch"),
+    ]
+    assert "notes.example.com" not in {r["name"] for r in snap["state"]["dns_records"]}
+    assert "home: notes" not in {a["name"] for a in snap["state"]["access_apps"]}
+
+
+def test_origin_access_hands_each_apps_aud_to_cloudflared(edge):
+    snap = edge["origin_access"]
+    auds = {a["domain"]: a["aud"] for a in snap["state"]["access_apps"]}
+    for service in host_view(snap["result"])["services"]:
+        access = service["origin_request"]["access"]
+        assert access == {"required": True, "teamName": "homelab", "audTag": [auds[service["hostname"]]]}
+
+
+def test_teardown_removes_everything_the_role_created(edge):
+    state = edge["teardown"]["state"]
+    assert state["access_apps"] == [] and state["access_policies"] == [] and state["service_tokens"] == []
+    assert [r for r in state["dns_records"] if r["type"] == "CNAME" and "cfargotunnel" in r["content"]] == []
+    assert [t for t in state["tunnels"] if t["name"] == "home" and not t.get("deleted_at")] == []
+    again = edge["teardown_again"]
+    assert again["result"].changed == 0 and writes(again["requests"]) == []
+
+
+def test_no_secret_in_verbose_output(_runner, emulator, tmp_path):
+    result = _runner("edge.yml", extra_vars={"edge_secrets_dir": str(tmp_path / "s")}, verbosity=3, json_output=False)
+    assert result.rc == 0, result.output[-3000:]
+    state = emulator.state()
+    tunnel = next(t for t in state["tunnels"] if t["name"] == "home" and not t.get("deleted_at"))
+    secret = tunnel.get("tunnel_secret") or tunnel.get("secret")
+    assert secret and secret not in result.output
+    assert json.dumps(secret)[1:-1] not in result.output

@@ -1,0 +1,140 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+"""The edge filters: the one problem list before any API call, and the objects derived from services."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
+if str(_COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(_COLLECTIONS))
+
+from ansible.errors import AnsibleFilterError  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.filter.edge import (  # noqa: E402
+    edge_access_config,
+    edge_dns_records,
+    edge_origin_access,
+    edge_problems,
+    edge_tunnel_rules,
+)
+from ansible_collections.homelab.mcp_edge.plugins.filter.services import _service_kinds  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import normalize_services  # noqa: E402
+
+POLICIES = {
+    "owner": {"decision": "allow", "include": [{"email": "me@example.com"}]},
+    "mcp-clients": {"decision": "non_identity", "include": [{"service_token": "claude-desktop"}]},
+}
+TOKENS = ["claude-desktop"]
+SETTINGS = {"zone": "example.com", "tunnel_name": "home", "tunnel_mode": "local", "secrets_dir": "/tmp/s"}
+SERVICES = [
+    {"name": "time", "port": 8101, "access": ["owner", "mcp-clients"]},
+    {"name": "n8n", "kind": "n8n", "port": 5678, "access": ["owner"], "path": "/webhook"},
+    {"name": "api", "port": 8102, "hostname": "api.example.com", "access": ["owner"], "path": "^/v[0-9]+/"},
+]
+
+
+def problems(services=SERVICES, domain="example.com", policies=POLICIES, tokens=TOKENS, **settings):
+    return edge_problems(services, domain, policies, tokens, dict(SETTINGS, **settings))
+
+
+def test_a_valid_description_has_no_problem():
+    assert problems() == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"services": [{"name": "x", "port": 1}]}, "'access' must list at least one policy"),
+        ({"services": [{"name": "x", "port": 1, "access": ["nope"]}]}, "access policy 'nope' is not in"),
+        ({"services": [{"name": "x", "port": 1, "access": ["owner"], "hostname": "x.example.org"}]}, "not inside"),
+        ({"policies": {"owner": {"decision": "maybe", "include": [{"everyone": True}]}}}, "'decision' must be one of"),
+        ({"policies": {"owner": {"decision": "allow"}}}, "'include' must be a non-empty list"),
+        ({"tokens": []}, "service token 'claude-desktop' is not in homelab_access_service_tokens"),
+        ({"tokens": ["a", "a"]}, "listed twice"),
+        ({"tokens": [{"name": "a", "duration": "1d"}]}, "duration must be hours"),
+        ({"tunnel_mode": "both"}, "cloudflare_edge_tunnel_mode must be 'local' or 'remote'"),
+        ({"origin_access": True, "team_name": "Bad Team"}, "cloudflare_edge_team_name"),
+        ({"secrets_dir": "relative"}, "must be an absolute path"),
+        ({"domain": "nodot", "zone": "nodot"}, "cloudflare_edge_zone must be the Cloudflare zone"),
+    ],
+)
+def test_each_problem_names_the_variable_and_what_is_valid(kwargs, expected):
+    found = problems(**kwargs)
+    assert any(expected in p for p in found), found
+
+
+def test_every_problem_is_reported_not_just_the_first():
+    found = problems(services=[{"name": "x", "port": 1}, {"name": "y", "port": 1, "access": ["z"]}], tunnel_mode="x")
+    assert len(found) >= 3, found
+
+
+def test_one_proxied_cname_per_distinct_hostname():
+    services = normalize_services(
+        [*SERVICES, {"name": "n8n-hooks", "hostname": "n8n.example.com", "port": 5679, "path": "/x"}], "example.com"
+    )
+    records = edge_dns_records(services, "abc")
+    assert [r["name"] for r in records] == ["time.example.com", "n8n.example.com", "api.example.com"]
+    assert all(r["content"] == "abc.cfargotunnel.com" and r["proxied"] is True for r in records)
+
+
+def test_access_config_one_application_per_service_with_policies_in_order():
+    services = normalize_services(SERVICES, "example.com")
+    config = edge_access_config(
+        services,
+        POLICIES,
+        [*TOKENS, {"name": "ci", "duration": "720h"}],
+        "home: ",
+        {"session_duration": "24h", "allowed_idps": None},
+    )
+    assert config["service_tokens"] == [{"name": "claude-desktop"}, {"name": "ci", "duration": "720h"}]
+    assert [p["name"] for p in config["policies"]] == ["mcp-clients", "owner"]
+    apps = {a["name"]: a for a in config["applications"]}
+    assert apps["home: time"] == {
+        "name": "home: time",
+        "domain": "time.example.com",
+        "policies": ["owner", "mcp-clients"],
+        "session_duration": "24h",
+    }
+    # A plain path narrows the application; a regular expression cannot, so the hostname is used.
+    assert apps["home: n8n"]["domain"] == "n8n.example.com/webhook"
+    assert apps["home: api"]["domain"] == "api.example.com"
+
+
+def test_access_config_absent_names_everything_for_deletion():
+    services = normalize_services(SERVICES, "example.com")
+    config = edge_access_config(services, POLICIES, TOKENS, "home: ", state="absent")
+    assert config["applications"][0] == {"name": "home: time", "state": "absent"}
+    assert {p["state"] for kind in config.values() for p in kind} == {"absent"}
+
+
+def test_origin_access_sets_each_services_aud():
+    services = normalize_services(SERVICES[:1], "example.com")
+    out = edge_origin_access(services, {"home: time": {"aud": "aud1"}}, "home: ", "team")
+    assert out[0]["origin_request"]["access"] == {"required": True, "teamName": "team", "audTag": ["aud1"]}
+    assert "access" not in services[0]["origin_request"]  # the input is left alone
+
+
+def test_tunnel_rules_use_the_module_form():
+    services = normalize_services(
+        [{"name": "t", "port": 1, "access": ["o"], "origin_request": {"connect_timeout": "5s"}}], "example.com"
+    )
+    assert edge_tunnel_rules(services) == [
+        {"hostname": "t.example.com", "service": "http://127.0.0.1:1", "origin_request": {"connectTimeout": "5s"}}
+    ]
+
+
+def test_tunnel_rules_report_problems_as_filter_errors():
+    with pytest.raises(AnsibleFilterError):
+        edge_tunnel_rules([{"name": "t", "hostname": "t.example.com", "service_url": "ftp://x"}])
+
+
+def test_service_kinds_skip_disabled_and_malformed_entries():
+    assert _service_kinds([{"name": "a"}, {"kind": "n8n"}, {"kind": "http", "enabled": False}, "junk"]) == [
+        "mcp",
+        "n8n",
+    ]
+    assert _service_kinds({"not": "a list"}) == []
