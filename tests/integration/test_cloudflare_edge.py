@@ -136,3 +136,23 @@ def test_no_secret_in_verbose_output(_runner, emulator, tmp_path):
     secret = tunnel.get("tunnel_secret") or tunnel.get("secret")
     assert secret and secret not in result.output
     assert json.dumps(secret)[1:-1] not in result.output
+
+
+def test_remote_managed_tunnel_gets_its_ingress_from_the_api(_runner, emulator, tmp_path):
+    base = {"edge_secrets_dir": str(tmp_path / "s"), "edge_tunnel": "remote-home", "edge_tunnel_mode": "remote"}
+    first = _runner("edge.yml", extra_vars=dict(base, edge_origin_access=True))
+    assert first.rc == 0, first.output[-3000:]
+    view = host_view(first)
+    assert view["has_token"] is True
+    state = emulator.state()
+    ingress = state["tunnel_configs"][view["tunnel_id"]]["config"]["ingress"]
+    auds = {a["domain"]: a["aud"] for a in state["access_apps"] if a["name"].startswith("remote-home: ")}
+    assert [r.get("hostname") for r in ingress] == ["time.example.com", "notes.example.com", "n8n.example.com", None]
+    assert ingress[0]["service"] == "http://127.0.0.1:8101" and ingress[-1]["service"] == "http_status:404"
+    assert ingress[0]["originRequest"]["access"]["audTag"] == [auds["time.example.com"]]
+    emulator.clear_requests()
+    again = _runner("edge.yml", extra_vars=dict(base, edge_origin_access=True))
+    assert again.rc == 0 and again.changed == 0
+    assert writes(emulator.requests()) == []
+    gone = _runner("edge.yml", extra_vars=dict(base, edge_state="absent"))
+    assert gone.rc == 0, gone.output[-3000:]
