@@ -9,6 +9,7 @@ BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.requirements.sha
 COLLECTION := .collections/ansible_collections/homelab/mcp_edge
 SANITY_DIR := build/ansible_collections/homelab/mcp_edge
+MOLECULE_LANES ?= 2
 SCENARIOS  ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -66,17 +67,8 @@ integration: venv ## Modules run by ansible-playbook against the local Cloudflar
 	$(BIN)/python -m pytest tests/integration -q
 
 .PHONY: molecule
-molecule: venv images ## Every Molecule scenario (SCENARIOS="a b" to pick)
-	@mkdir -p build; for s in $(SCENARIOS); do \
-	  start=$$(date +%s); rc=0; \
-	  $(BIN)/molecule test -s $$s 2>&1 | tee build/molecule-$$s.log || rc=$$?; \
-	  if [ "$$rc" -ne 0 ]; then \
-	    echo "=== molecule scenario $$s FAILED after $$(( $$(date +%s) - start )) s; the failures:"; \
-	    grep -E 'FAILED|^E  |fatal:|failed=[1-9]|ERROR' build/molecule-$$s.log | sed 's/\x1b\[[0-9;]*m//g' | tail -40; \
-	    exit $$rc; \
-	  fi; \
-	  echo "molecule scenario $$s passed in $$(( $$(date +%s) - start )) s"; \
-	done
+molecule: venv images ## Every Molecule scenario, in MOLECULE_LANES parallel lanes (SCENARIOS="a b" to pick)
+	@scripts/molecule-lanes.sh $(MOLECULE_LANES) $(SCENARIOS)
 
 .PHONY: test-quick
 test-quick: lint sanity unit integration ## Everything but Molecule
