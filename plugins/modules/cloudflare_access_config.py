@@ -16,9 +16,10 @@ description:
   - Each kind is listed once for the whole task, so a run with nothing to change costs one request per
     kind used (service tokens, policies, applications, and identity providers when O(applications[].allowed_idps)
     names them) however many objects there are. A write re-reads only the kind it changed.
-  - Every object is handled exactly like the single-object modules do it
+  - >-
+    Every object is handled exactly like the single-object modules do it
     (M(homelab.mcp_edge.cloudflare_access_service_token), M(homelab.mcp_edge.cloudflare_access_policy),
-    M(homelab.mcp_edge.cloudflare_access_application)): options left out keep Cloudflare's values,
+    M(homelab.mcp_edge.cloudflare_access_application)). Options left out keep Cloudflare's values,
     rules may use the friendly form, names are resolved to ids.
   - A newly created service token's secret is returned once, in RV(service_tokens); the task must set
     C(no_log=true) when it may create one, or the module fails before writing anything.
@@ -375,7 +376,8 @@ def _defaults(spec):
 
 def main():
     argument_spec = dict(
-        service_tokens=dict(type="list", elements="dict", options=TOKEN_OPTIONS, default=[]),
+        # Names and durations only: a secret is never an input.
+        service_tokens=dict(type="list", elements="dict", options=TOKEN_OPTIONS, default=[], no_log=False),
         policies=dict(type="list", elements="dict", options=POLICY_OPTIONS, default=[]),
         applications=dict(type="list", elements="dict", options=APPLICATION_OPTIONS, default=[]),
         purge_applications_prefix=dict(type="str", default=""),

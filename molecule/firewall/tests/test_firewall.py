@@ -150,7 +150,7 @@ def controller_listener(target):
     def serve():
         try:
             while True:
-                conn, _ = server.accept()
+                conn, _peer = server.accept()
                 accepted.append(conn)
                 conn.close()
         except OSError:

@@ -37,8 +37,14 @@ SERVICES = [
 ]
 
 
-def problems(services=SERVICES, domain="example.com", policies=POLICIES, tokens=TOKENS, **settings):
-    return edge_problems(services, domain, policies, tokens, dict(SETTINGS, **settings))
+def problems(services=None, domain="example.com", policies=None, tokens=None, **settings):
+    return edge_problems(
+        SERVICES if services is None else services,
+        domain,
+        POLICIES if policies is None else policies,
+        TOKENS if tokens is None else tokens,
+        dict(SETTINGS, **settings),
+    )
 
 
 def test_a_valid_description_has_no_problem():
