@@ -129,6 +129,7 @@ def test_teardown_removes_everything_the_role_created(edge):
 
 
 def test_no_secret_in_verbose_output(_runner, emulator, tmp_path):
+    emulator.reset()
     result = _runner("edge.yml", extra_vars={"edge_secrets_dir": str(tmp_path / "s")}, verbosity=3, json_output=False)
     assert result.rc == 0, result.output[-3000:]
     state = emulator.state()
@@ -139,6 +140,8 @@ def test_no_secret_in_verbose_output(_runner, emulator, tmp_path):
 
 
 def test_remote_managed_tunnel_gets_its_ingress_from_the_api(_runner, emulator, tmp_path):
+    # A fresh account: the hostnames must not be held by the records of the local tunnel 'home'.
+    emulator.reset()
     base = {"edge_secrets_dir": str(tmp_path / "s"), "edge_tunnel": "remote-home", "edge_tunnel_mode": "remote"}
     first = _runner("edge.yml", extra_vars=dict(base, edge_origin_access=True))
     assert first.rc == 0, first.output[-3000:]
