@@ -406,12 +406,16 @@ def looks_like_id(value):
     return _is_text(value) and bool(_UUID_RE.match(value) or re.match(r"^[0-9a-f]{32}$", value, re.IGNORECASE))
 
 
+# Fields of a write's answer that must not outlive the call in any cache.
+_SECRET_FIELDS = ("client_secret",)
+
+
 class AccessDirectory:
     """Reads each Access resource kind at most once and resolves names to ids.
 
     ``loader(kind)`` returns the full list of objects of that kind (one paginated listing); it is
-    called at most once per kind for the life of the directory. ``forget(kind)`` drops the cache
-    after a write that changed that kind.
+    called at most once per kind for the life of the directory. Writes keep a loaded listing
+    current (``remember``, ``drop``) instead of reading it again.
     """
 
     def __init__(self, loader, lenient=False, warn=None):
@@ -432,6 +436,27 @@ class AccessDirectory:
 
     def forget(self, kind):
         self._cache.pop(kind, None)
+
+    def remember(self, kind, obj):
+        """Put a created or replaced object into a loaded listing, so the next lookup needs no new read.
+
+        Secrets in a write's answer (a new service token's ``client_secret``) are not kept. An answer
+        without an id cannot be placed: the kind is then listed again when next needed.
+        """
+        if kind not in self._cache:
+            return
+        if not isinstance(obj, dict) or not obj.get("id"):
+            self.forget(kind)
+            return
+        kept = {k: v for k, v in obj.items() if k not in _SECRET_FIELDS}
+        items = [o for o in self._cache[kind] if o.get("id") != kept["id"]]
+        items.append(kept)
+        self._cache[kind] = items
+
+    def drop(self, kind, obj_id):
+        """Take a deleted object out of a loaded listing."""
+        if kind in self._cache:
+            self._cache[kind] = [o for o in self._cache[kind] if o.get("id") != obj_id]
 
     def preload(self, kind, items):
         self._cache[kind] = list(items)
@@ -639,21 +664,21 @@ class AccessTask:
             return None
         params = {"name": body["name"]} if name_filter else None
         result = self.client.post(self.path(kind), json=body, recover=self._recover(kind, body["name"], params))
-        self.directory.forget(kind)
+        self.directory.remember(kind, result)
         return result
 
     def replace(self, kind, obj_id, body):
         if self.check_mode:
             return None
         result = self.client.put(self.path(kind, obj_id), json=body)
-        self.directory.forget(kind)
+        self.directory.remember(kind, result)
         return result
 
     def remove(self, kind, obj_id):
         if self.check_mode:
             return None
         result = self.client.delete(self.path(kind, obj_id))
-        self.directory.forget(kind)
+        self.directory.drop(kind, obj_id)
         return result
 
     def action(self, kind, obj_id, suffix, idempotent=False):

@@ -79,6 +79,10 @@ def test_apply_uses_the_batch_endpoint_and_few_writes(edge):
     # tunnel + 1 DNS batch + token + 2 policies + 3 applications
     assert len(counted) == 8, counted
     assert [r for r in counted if "dns_records" in r[1]] == [("POST", "POST /zones/:id/dns_records/batch")]
+    # Writes keep the listings current: every kind is still read once, even after creating into it.
+    reads = [r["route"] for r in edge["apply"]["requests"] if r["method"] == "GET"]
+    assert len(reads) == len(set(reads)), reads
+    assert len(edge["apply"]["requests"]) == 16, edge["apply"]["requests"]
 
 
 def test_new_service_token_secret_is_written_0600_and_never_printed(edge):

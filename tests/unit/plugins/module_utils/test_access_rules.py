@@ -247,3 +247,31 @@ def test_directory_reads_once_and_forgets():
     d.forget("service_token")
     d.list("service_token")
     assert calls == ["service_token", "service_token"]
+
+
+def test_directory_keeps_a_loaded_listing_current_after_writes():
+    calls = []
+
+    def loader(kind):
+        calls.append(kind)
+        return [dict(t) for t in TOKENS]
+
+    d = AccessDirectory(loader)
+    # Nothing loaded yet: a write's answer is not a listing, so nothing is cached.
+    d.remember("service_token", {"id": "n1", "name": "new"})
+    assert not d.loaded("service_token")
+    d.list("service_token")
+    d.remember("service_token", {"id": "n1", "name": "new", "client_secret": "s3cret"})
+    assert d.resolve("service_token", "new", "w") == "n1"
+    assert all("client_secret" not in o for o in d.list("service_token"))
+    renamed = dict(d.find_one("service_token", "ci"), name="ci-renamed")
+    d.remember("service_token", renamed)
+    assert d.find_one("service_token", "ci") is None
+    assert d.find_one("service_token", "ci-renamed")["id"] == renamed["id"]
+    d.drop("service_token", "n1")
+    assert d.find_one("service_token", "new") is None
+    assert calls == ["service_token"]
+    # An answer without an id cannot be placed: the next lookup lists again.
+    d.remember("service_token", {"name": "odd"})
+    d.list("service_token")
+    assert calls == ["service_token", "service_token"]
