@@ -43,10 +43,11 @@ images: docker ## Build the local target and application images (cached by recip
 
 # --- checks ----------------------------------------------------------------------------
 .PHONY: lint
-lint: venv ## ansible-lint (production profile) and ruff
+lint: venv ## ansible-lint (production profile), ruff, and ansible-doc of every module and filter
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint --profile production --strict
+	$(BIN)/python scripts/check-plugin-docs.py
 
 .PHONY: sanity
 sanity: venv ## ansible-test sanity on a copy laid out as ansible_collections/homelab/mcp_edge
