@@ -61,7 +61,10 @@ options:
           - Origin settings for this rule, with snake_case keys (C(connect_timeout), C(no_tls_verify),
             C(http_host_header), C(origin_server_name), C(access) with C(required), C(team_name), C(aud_tag), ...)
             or the API's camelCase keys. Durations may be seconds or strings such as C(30s).
+          - The alias C(originRequest) takes rules in cloudflared's own form unchanged (as in the
+            C(homelab.mcp_edge.cloudflared) role's C(cloudflared_extra_ingress)).
         type: dict
+        aliases: [originRequest]
   origin_request:
     description:
       - Origin settings for all rules (same keys as O(rules[].origin_request)).
@@ -318,7 +321,7 @@ def main():
                 hostname=dict(type="str"),
                 path=dict(type="str"),
                 service=dict(type="str", required=True),
-                origin_request=dict(type="dict"),
+                origin_request=dict(type="dict", aliases=["originRequest"]),
             ),
         ),
         origin_request=dict(type="dict"),

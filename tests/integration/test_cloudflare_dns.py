@@ -60,6 +60,68 @@ def test_record_multi_value_types(single):
     assert single["TXT"]["changed"] and not single["TXT again"]["changed"]
 
 
+def test_record_https(single):
+    create, again = single["HTTPS"], single["HTTPS again"]
+    update, check = single["HTTPS new value in place"], single["HTTPS change in check mode"]
+    rid = create["record"]["id"]
+    assert create["changed"] is True and create["api_requests"] == 3  # zone, listing, POST
+    assert create["record"]["data"] == {"priority": 1, "target": ".", "value": 'alpn="h2"'}
+    assert create["record"]["content"] == '1 . alpn="h2"' and create["record"]["ttl"] == 300
+    assert create["diff"]["before"] == []
+    assert create["diff"]["after"] == [
+        {
+            "type": "HTTPS",
+            "name": "www.example.com",
+            "data": {"priority": 1, "target": ".", "value": 'alpn="h2"'},
+            "ttl": 300,
+            "proxied": False,
+            "id": rid,
+        }
+    ]
+    # Absolute upper-case name and priority as a string: the same record, nothing written.
+    assert again["changed"] is False and again["api_requests"] == 2 and again["record"]["id"] == rid
+    # A new value (priority and target unchanged) is patched in place; ttl left out stays.
+    new_value = 'alpn="h3,h2" ipv4hint="203.0.113.10"'
+    assert update["changed"] is True and update["api_requests"] == 3 and update["record"]["id"] == rid
+    assert update["record"]["data"]["value"] == new_value and update["record"]["ttl"] == 300
+    assert update["record"]["content"] == "1 . " + new_value
+    assert [v["data"]["value"] for v in update["diff"]["before"]] == ['alpn="h2"']
+    assert [v["data"]["value"] for v in update["diff"]["after"]] == [new_value]
+    # Check mode: reported as a change with its diff, no write (zone + listing only).
+    assert check["changed"] is True and check["api_requests"] == 2
+    (before,), (after,) = check["diff"]["before"], check["diff"]["after"]
+    assert (before["data"]["value"], before["ttl"]) == (new_value, 300)
+    assert (after["data"]["value"], after["ttl"], after["id"]) == ('alpn="h3"', 600, rid)
+    # The emulator still holds exactly one HTTPS record at www, as the real update left it.
+    (final,) = by_name(single.final_records, "HTTPS")["www.example.com"]
+    assert final["id"] == rid and final["data"] == {"priority": 1, "target": ".", "value": new_value}
+    assert final["ttl"] == 300
+
+
+def test_record_svcb(single):
+    create, again = single["SVCB"], single["SVCB again"]
+    update, check = single["SVCB new value in place"], single["SVCB second record in check mode"]
+    rid = create["record"]["id"]
+    assert create["changed"] is True and create["api_requests"] == 3
+    assert create["record"]["name"] == "_dns.resolver.example.com"
+    assert create["record"]["data"] == {"priority": 1, "target": "dns.example.net", "value": 'alpn="dot" port="853"'}
+    # Target in another case with a trailing dot: the same record.
+    assert again["changed"] is False and again["api_requests"] == 2 and again["record"]["id"] == rid
+    assert update["changed"] is True and update["api_requests"] == 3 and update["record"]["id"] == rid
+    assert update["record"]["data"]["value"] == 'alpn="dot,doq" port="853"'
+    assert update["diff"]["before"][0]["data"]["value"] == 'alpn="dot" port="853"'
+    assert update["diff"]["after"][0]["data"]["value"] == 'alpn="dot,doq" port="853"'
+    # Another priority and target is another record (solo=false for SVCB): check mode would add it.
+    assert check["changed"] is True and check["api_requests"] == 2 and "id" not in check["record"]
+    assert [v.get("id") for v in check["diff"]["before"]] == [rid]
+    assert [(v.get("id"), v["data"]["priority"], v["data"]["target"]) for v in check["diff"]["after"]] == [
+        (rid, 1, "dns.example.net"),
+        (None, 2, "dns2.example.net"),
+    ]
+    (final,) = by_name(single.final_records, "SVCB")["_dns.resolver.example.com"]
+    assert final["id"] == rid and final["content"] == '1 dns.example.net alpn="dot,doq" port="853"'
+
+
 def test_record_delete(single):
     assert single["Delete A"]["changed"] is True and len(single["Delete A"]["deleted"]) == 1
     assert single["Delete A again"]["changed"] is False
@@ -132,17 +194,26 @@ def test_records_create_noop_change_counts(run_playbook, emulator):
             "data": {"priority": 1, "weight": 2, "port": 5060, "target": "sip.example.com"},
         },
         {"type": "TXT", "name": "@", "content": "v=spf1 -all"},
+        {"type": "HTTPS", "name": "@", "data": {"priority": 1, "target": ".", "value": 'alpn="h2"'}},
+        {"type": "SVCB", "name": "_dns", "data": {"priority": 1, "target": "dns.example.net", "value": 'alpn="dot"'}},
     ]
     res = run_playbook("dns_records.yml", extra_vars={"records": records})["Records"]
-    assert res["changed"] is True and res["counts"] == {"created": 34, "updated": 0, "deleted": 0, "unchanged": 0}
+    assert res["changed"] is True and res["counts"] == {"created": 36, "updated": 0, "deleted": 0, "unchanged": 0}
     counters = emulator.counters()
     assert counters["total"] == 3 and counters["writes"] == 1  # zone, listing, one batch
     state = emulator.records()
-    assert len(state) == 34 and all(MARK in (r["comment"] or "") for r in state)
+    assert len(state) == 36 and all(MARK in (r["comment"] or "") for r in state)
+    assert by_name(state, "HTTPS")["example.com"][0]["content"] == '1 . alpn="h2"'
+    assert by_name(state, "SVCB")["_dns.example.com"][0]["data"] == {
+        "priority": 1,
+        "target": "dns.example.net",
+        "value": 'alpn="dot"',
+    }
+    ids = {(r["type"], r["name"]): r["id"] for r in state}
 
     emulator.clear_requests()
     res = run_playbook("dns_records.yml", extra_vars={"records": records})["Records"]
-    assert res["changed"] is False and res["counts"]["unchanged"] == 34
+    assert res["changed"] is False and res["counts"]["unchanged"] == 36
     counters = emulator.counters()
     assert counters["total"] == 2 and counters["writes"] == 0 and res["api_requests"] == 2
 
@@ -151,14 +222,20 @@ def test_records_create_noop_change_counts(run_playbook, emulator):
     for r in changed[:5]:
         r["content"] = r["content"].replace("198.51.", "203.0.")
     changed[30]["proxied"] = False
+    changed[34] = {**changed[34], "data": {"priority": 1, "target": ".", "value": 'alpn="h3,h2"'}}
     res = run_playbook("dns_records.yml", extra_vars={"records": changed}, diff=True)["Records"]
-    assert res["counts"] == {"created": 0, "updated": 6, "deleted": 0, "unchanged": 28}
+    assert res["counts"] == {"created": 0, "updated": 7, "deleted": 0, "unchanged": 29}
     assert emulator.counters()["total"] == 3
-    assert len(emulator.records()) == 34  # changed in place, nothing added
+    state = emulator.records()
+    assert len(state) == 36  # changed in place, nothing added
+    assert {(r["type"], r["name"]): r["id"] for r in state} == ids
+    assert by_name(state, "HTTPS")["example.com"][0]["data"]["value"] == 'alpn="h3,h2"'
     before = {(v["name"], v["type"]): v for v in res["diff"]["before"]}
     after = {(v["name"], v["type"]): v for v in res["diff"]["after"]}
     assert before[("host000.example.com", "A")]["content"] == "198.51.0.1"
     assert after[("host000.example.com", "A")]["content"] == "203.0.0.1"
+    assert before[("example.com", "HTTPS")]["data"]["value"] == 'alpn="h2"'
+    assert after[("example.com", "HTTPS")]["data"]["value"] == 'alpn="h3,h2"'
 
 
 def test_records_check_mode_writes_nothing(run_playbook, emulator):

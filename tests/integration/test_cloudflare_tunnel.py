@@ -136,3 +136,88 @@ def test_given_secret_and_request_counts(run_playbook, emulator):
     other = base64.b64encode(bytes(range(1, 33))).decode()
     changed = run_playbook("tunnel_one.yml", extra_vars={"tunnel_secret": other})
     assert changed["Tunnel"]["changed"] is True and changed["Tunnel"]["secret_rotated"] is True
+
+
+CONFIG_ROUTE = "PUT /accounts/:id/cfd_tunnel/:id/configurations"
+RULES_BEFORE = [
+    {"hostname": "n8n.example.com", "service": "http://127.0.0.1:5678"},
+    {"hostname": "time.example.com", "path": "^/mcp", "service": "http://127.0.0.1:3001"},
+]
+RULES_AFTER = [
+    {"hostname": "n8n.example.com", "service": "http://127.0.0.1:5679"},
+    {
+        "hostname": "time.example.com",
+        "path": "^/mcp",
+        "service": "http://127.0.0.1:3001",
+        "origin_request": {"connect_timeout": "10s", "no_tls_verify": True, "http_host_header": "time.internal"},
+    },
+]
+# The same rules in cloudflared's own form (cloudflared_extra_ingress): originRequest with camelCase keys.
+RULES_AFTER_CLOUDFLARED = [
+    RULES_AFTER[0],
+    {
+        "hostname": "time.example.com",
+        "path": "^/mcp",
+        "service": "http://127.0.0.1:3001",
+        "originRequest": {"connectTimeout": "10s", "noTLSVerify": True, "httpHostHeader": "time.internal"},
+    },
+]
+INGRESS_AFTER = [
+    {"hostname": "n8n.example.com", "service": "http://127.0.0.1:5679"},
+    {
+        "hostname": "time.example.com",
+        "path": "^/mcp",
+        "service": "http://127.0.0.1:3001",
+        "originRequest": {"connectTimeout": 10, "noTLSVerify": True, "httpHostHeader": "time.internal"},
+    },
+    {"service": "http_status:404"},
+]
+
+
+def config_puts(emulator):
+    return [r for r in emulator.requests() if r["route"] == CONFIG_ROUTE]
+
+
+def stored_config(emulator):
+    (stored,) = emulator.state()["tunnel_configs"].values()
+    return stored
+
+
+def test_config_check_diff_then_apply_and_origin_request_alias(run_playbook, emulator):
+    first = run_playbook("tunnel_config.yml", extra_vars={"rule_sets": [RULES_BEFORE]})
+    assert first.rc == 0, first.output[-3000:]
+    (setup,) = first["Config"]["results"]
+    assert setup["changed"] is True and setup["version"] == 1
+    assert len(config_puts(emulator)) == 1
+
+    # Check mode with diff: reported as changed, the diff shows the changed rule, nothing is PUT.
+    emulator.clear_requests()
+    result = run_playbook("tunnel_config.yml", extra_vars={"rule_sets": [RULES_AFTER]}, check=True, diff=True)
+    assert result.rc == 0, result.output[-3000:]
+    (check,) = result["Config"]["results"]
+    assert check["changed"] is True and check["version"] is None
+    assert check["diff"]["before"]["ingress"][0] == {"hostname": "n8n.example.com", "service": "http://127.0.0.1:5678"}
+    assert check["diff"]["after"]["ingress"][0] == {"hostname": "n8n.example.com", "service": "http://127.0.0.1:5679"}
+    assert check["diff"]["after"]["ingress"] == INGRESS_AFTER
+    assert "originRequest" not in check["diff"]["before"]["ingress"][1]
+    assert check["config"]["ingress"] == INGRESS_AFTER
+    requests = emulator.requests()
+    assert config_puts(emulator) == [] and [r for r in requests if r["method"] != "GET"] == []
+    assert "GET /accounts/:id/cfd_tunnel/:id/configurations" in [r["route"] for r in requests]
+    stored = stored_config(emulator)
+    assert stored["version"] == 1 and stored["config"]["ingress"][0]["service"] == "http://127.0.0.1:5678"
+
+    # For real, then the same rules again, then in cloudflared's form (originRequest alias): one PUT only.
+    emulator.clear_requests()
+    result = run_playbook(
+        "tunnel_config.yml", extra_vars={"rule_sets": [RULES_AFTER, RULES_AFTER, RULES_AFTER_CLOUDFLARED]}
+    )
+    assert result.rc == 0, result.output[-3000:]
+    applied, again, alias = result["Config"]["results"]
+    assert applied["changed"] is True and applied["version"] == 2
+    assert applied["config"]["ingress"] == INGRESS_AFTER
+    assert again["changed"] is False and again["version"] == 2
+    assert alias["changed"] is False and alias["version"] == 2 and alias["config"]["ingress"] == INGRESS_AFTER
+    assert len(config_puts(emulator)) == 1
+    stored = stored_config(emulator)
+    assert stored["version"] == 2 and stored["config"]["ingress"] == INGRESS_AFTER

@@ -543,6 +543,31 @@ def test_faults_are_deterministic(emu):
     assert first == second and 200 in first and 429 in first
 
 
+def test_fault_latency_delays_api_answers_only(emu):
+    latency_ms = 400
+
+    def timed(call):
+        t0 = time.monotonic()
+        result = call()
+        return result, time.monotonic() - t0
+
+    settings = emu.ctl("POST", "/faults", {"latency_ms": latency_ms})
+    assert settings["latency_ms"] == latency_ms and emu.ctl("GET", "/faults")["latency_ms"] == latency_ms
+    (status, zones), slow = timed(lambda: emu.api("GET", "/zones"))
+    assert status == 200 and zones["result"][0]["id"] == ZONE  # delayed, not failed
+    assert slow >= latency_ms / 1000
+    health, control = timed(lambda: emu.ctl("GET", "/health"))  # control paths are never delayed
+    assert health["status"] == "ok" and control < latency_ms / 1000
+    emu.ctl("DELETE", "/faults")
+    assert emu.ctl("GET", "/faults")["latency_ms"] == 0
+    (status, _unused), fast = timed(lambda: emu.api("GET", "/zones"))
+    assert status == 200 and fast < latency_ms / 1000
+    # The request log measures the same on the server side.
+    logged = [r for r in emu.ctl("GET", "/requests") if r["route"] == "GET /zones"]
+    assert [r["fault"] for r in logged] == [None, None]
+    assert logged[0]["ms"] >= latency_ms and logged[1]["ms"] < latency_ms
+
+
 def test_rate_limit(tmp_path):
     emu = Emu(tmp_path, "--rate-limit", "3", "--rate-window", "60", "--quiet")
     try:

@@ -14,6 +14,7 @@ if str(_COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(_COLLECTIONS))
 
 from ansible_collections.homelab.mcp_edge.plugins.module_utils import _cloudflare as cf  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_dns_record as record_mod  # noqa: E402
 
 ZONE = "example.com"
 MARK = "managed-by: homelab.mcp_edge"
@@ -65,6 +66,18 @@ def test_names_are_made_fqdn():
         ({"type": "A", "name": "x", "content": "192.0.2.1", "tags": ["nocolon"]}, "records[0].tags: each tag"),
         ({"type": "SPF", "name": "x", "content": "v"}, "records[0].type: must be one of A, AAAA"),
         ({"type": "A", "name": ""}, "records[0].name: is required"),
+        ({"type": "HTTPS", "name": "@"}, "records[0].data: is required for HTTPS records, with keys priority, target"),
+        ({"type": "SVCB", "name": "_dns", "content": "1 . alpn=h2"}, "records[0].content: SVCB records take data"),
+        ({"type": "HTTPS", "name": "@", "data": {"priority": 1}}, "records[0].data: missing key(s) target for HTTPS"),
+        ({"type": "SVCB", "name": "_dns", "data": {"target": "a.b"}}, "records[0].data: missing key(s) priority"),
+        (
+            {"type": "HTTPS", "name": "@", "data": {"priority": 1, "target": ".", "port": 443}},
+            "records[0].data: unknown key(s) port for HTTPS; valid: priority, target, value",
+        ),
+        (
+            {"type": "HTTPS", "name": "@", "priority": 1, "data": {"priority": 1, "target": "."}},
+            "records[0].priority: applies to MX records only; SRV, HTTPS and SVCB take it inside data",
+        ),
     ],
 )
 def test_validation_names_the_option(spec, message):
@@ -79,6 +92,30 @@ def test_identity_normalisation():
     assert cf.record_identity({"type": "TXT", "content": '"v=spf1 -all"'}) == "v=spf1 -all"
     srv = {"type": "SRV", "data": {"priority": "1", "weight": 2, "port": "5060", "target": "Sip.Example.com."}}
     assert cf.record_identity(srv) == ("sip.example.com", 5060)
+
+
+def test_https_svcb_validation_and_identity():
+    https = want(type="HTTPS", name="@", data={"priority": "1", "target": "CDN.Example.NET.", "value": ' alpn="h2" '})
+    assert https["name"] == "example.com"
+    assert https["data"] == {"priority": 1, "target": "cdn.example.net", "value": 'alpn="h2"'}
+    # value is optional; "." (the owner name itself) stays "."
+    svcb = want(type="SVCB", name="_dns", data={"priority": 0, "target": "."})
+    assert svcb["name"] == "_dns.example.com" and svcb["data"] == {"priority": 0, "target": "."}
+    # priority and target identify the record, the value does not
+    assert cf.record_identity(https) == (1, "cdn.example.net")
+    assert cf.record_identity(svcb) == (0, ".")
+    api = {"type": "HTTPS", "data": {"priority": 1, "target": "cdn.example.net", "value": 'alpn="h3"'}}
+    assert cf.record_identity(api) == cf.record_identity(https)
+    assert cf.record_identity({"type": "HTTPS", "data": {"priority": 2, "target": "cdn.example.net"}}) == (
+        2,
+        "cdn.example.net",
+    )
+    assert cf.record_create_body(https) == {
+        "type": "HTTPS",
+        "name": "example.com",
+        "data": {"priority": 1, "target": "cdn.example.net", "value": 'alpn="h2"'},
+        "ttl": 1,
+    }
 
 
 # ---------------------------------------------------------------------------- record_changes
@@ -106,6 +143,24 @@ def test_data_changes_compare_given_keys():
     assert cf.record_changes(cur, other) == {"data": {"priority": 5, "weight": 2, "port": 5060, "target": "a.b"}}
 
 
+def test_https_svcb_changes_compare_given_keys():
+    cur = have("h", "HTTPS", "example.com", '1 . alpn="h2"', data={"priority": 1, "target": ".", "value": 'alpn="h2"'})
+    assert (
+        cf.record_changes(cur, want(type="HTTPS", name="@", data={"priority": 1, "target": ".", "value": 'alpn="h2"'}))
+        == {}
+    )
+    # value left out: only priority and target are compared
+    assert cf.record_changes(cur, want(type="HTTPS", name="@", data={"priority": 1, "target": "."})) == {}
+    new = want(type="HTTPS", name="@", data={"priority": 1, "target": ".", "value": 'alpn="h3,h2"'}, ttl=300)
+    assert cf.record_changes(cur, new) == {
+        "data": {"priority": 1, "target": ".", "value": 'alpn="h3,h2"'},
+        "ttl": 300,
+    }
+    svcb = have("s", "SVCB", "_dns.example.com", None, data={"priority": 1, "target": "dns.example.net", "value": ""})
+    same = want(type="SVCB", name="_dns", data={"priority": 1, "target": "DNS.example.net.", "value": ""})
+    assert cf.record_changes(svcb, same) == {}
+
+
 # ---------------------------------------------------------------------------- the planner
 
 
@@ -131,6 +186,37 @@ def test_changed_address_updates_in_place():
     cur, patch = plan.updates[0]
     assert cur["id"] == "r1" and patch == {"content": "192.0.2.9", "comment": "mine; " + MARK}
     assert plan.operations() == [("patches", {"id": "r1", "content": "192.0.2.9", "comment": "mine; " + MARK})]
+
+
+def test_https_svcb_plan_updates_in_place_or_adds():
+    data = {"priority": 1, "target": ".", "value": 'alpn="h2"'}
+    svcb = have(
+        "s1", "SVCB", "_dns.example.com", "1 dns.example.net", data={"priority": 1, "target": "dns.example.net"}
+    )
+    current = [have("h1", "HTTPS", "example.com", '1 . alpn="h2"', data=data, comment=MARK), dict(svcb, comment=MARK)]
+    desired = [
+        want(type="HTTPS", name="@", data={**data, "value": 'alpn="h3"'}),
+        want(type="SVCB", name="_dns", data={"priority": 1, "target": "dns.example.net"}),
+    ]
+    plan = cf.plan_dns_records(current, desired)
+    assert plan.counts() == {"created": 0, "updated": 1, "deleted": 0, "unchanged": 1}
+    assert plan.operations() == [
+        ("patches", {"id": "h1", "data": {"priority": 1, "target": ".", "value": 'alpn="h3"'}})
+    ]
+    # Another priority/target at a name with an unowned SVCB record is a second record.
+    plan = cf.plan_dns_records(
+        [svcb], [want(type="SVCB", name="_dns", data={"priority": 2, "target": "dns2.example.net"})]
+    )
+    assert plan.updates == [] and plan.deletes == []
+    assert plan.creates == [
+        {
+            "type": "SVCB",
+            "name": "_dns.example.com",
+            "data": {"priority": 2, "target": "dns2.example.net"},
+            "comment": MARK,
+            "ttl": 1,
+        }
+    ]
 
 
 def test_unowned_txt_is_not_taken_over():
@@ -249,3 +335,80 @@ def test_apply_batches_replans_after_ambiguous_failure():
     done = cf.apply_dns_batches(client, "z", plan, 2, replan=lambda: cf.plan_dns_records(applied, desired))
     assert done == 1 and client.waits == [1]
     assert client.posts[1] == {"posts": [plan.creates[2]]}  # only the missing record, no duplicate
+
+
+# ---------------------------------------------------------------------------- cloudflare_dns_record manager
+
+
+class FakeRecordClient:
+    """Zone lookup, the (type, name) listing and single-record writes over an in-memory list."""
+
+    def __init__(self, records):
+        self.records = [dict(r) for r in records]
+        self.calls = []
+
+    def resolve_zone(self, zone=None, zone_id=None):
+        return {"id": "z1", "name": ZONE}
+
+    def paginate(self, path, params=None, per_page=None):
+        self.calls.append(("LIST", path))
+        return [dict(r) for r in self.records if (r["type"], r["name"]) == (params["type"], params["name"])]
+
+    def post(self, path, json=None, recover=None):
+        self.calls.append(("POST", path))
+        rec = dict(json, id="new%d" % len(self.records))
+        self.records.append(rec)
+        return dict(rec)
+
+    def patch(self, path, json=None):
+        self.calls.append(("PATCH", path))
+        rec = next(r for r in self.records if r["id"] == path.rsplit("/", 1)[1])
+        rec.update(json)
+        return dict(rec)
+
+    def delete(self, path):
+        self.calls.append(("DELETE", path))
+        self.records = [r for r in self.records if r["id"] != path.rsplit("/", 1)[1]]
+
+
+class FakeCF:
+    def __init__(self, client, check_mode, params):
+        self.client, self.check_mode, self.diff_mode, self.params = client, check_mode, True, params
+
+
+def run_record(client, check_mode=False, **kw):
+    params = dict(zone=ZONE, zone_id=None, content=None, data=None, ttl=None, proxied=None, comment=None)
+    params.update(tags=None, priority=None, settings=None, solo=None, state="present")
+    params.update(kw)
+    return record_mod.DnsRecordManager(FakeCF(client, check_mode, params)).run()
+
+
+def test_record_manager_https_check_mode_then_in_place():
+    data = {"priority": 1, "target": ".", "value": 'alpn="h2"'}
+    client = FakeRecordClient([have("h1", "HTTPS", "www.example.com", '1 . alpn="h2"', data=data, ttl=300)])
+    new = {"priority": 1, "target": ".", "value": 'alpn="h3"'}
+    res = run_record(client, check_mode=True, type="HTTPS", name="www", data=new)
+    assert res["changed"] is True and res["record"]["id"] == "h1" and res["record"]["data"] == new
+    assert [v["data"]["value"] for v in res["diff"]["before"]] == ['alpn="h2"']
+    assert [v["data"]["value"] for v in res["diff"]["after"]] == ['alpn="h3"']
+    assert [c[0] for c in client.calls] == ["LIST"] and client.records[0]["data"] == data
+    res = run_record(client, type="HTTPS", name="www", data=new)
+    assert res["changed"] is True and res["record"]["id"] == "h1"
+    assert [c[0] for c in client.calls] == ["LIST", "LIST", "PATCH"] and len(client.records) == 1
+    assert client.records[0]["data"] == new and client.records[0]["ttl"] == 300
+    res = run_record(client, type="HTTPS", name="www.example.com.", data=new)
+    assert res["changed"] is False and [c[0] for c in client.calls][3:] == ["LIST"]
+
+
+def test_record_manager_svcb_adds_a_second_record_and_deletes_by_data():
+    client = FakeRecordClient(
+        [have("s1", "SVCB", "_dns.example.com", None, data={"priority": 1, "target": "dns.example.net"})]
+    )
+    res = run_record(client, type="SVCB", name="_dns", data={"priority": 2, "target": "dns2.example.net"})
+    assert res["changed"] is True and res["deleted"] == []
+    assert sorted(r["data"]["target"] for r in client.records) == ["dns.example.net", "dns2.example.net"]
+    res = run_record(
+        client, type="SVCB", name="_dns", data={"priority": 1, "target": "DNS.example.net."}, state="absent"
+    )
+    assert res["changed"] is True and [d["id"] for d in res["deleted"]] == ["s1"]
+    assert [r["data"]["target"] for r in client.records] == ["dns2.example.net"]
