@@ -163,3 +163,61 @@ def test_remote_managed_tunnel_gets_its_ingress_from_the_api(_runner, emulator, 
     assert writes(emulator.requests()) == []
     gone = _runner("edge.yml", extra_vars=dict(base, edge_state="absent"))
     assert gone.rc == 0, gone.output[-3000:]
+
+
+def account_view(state):
+    """What the edge role leaves in the account, by name (ids and the tunnel's id left out)."""
+    live = {t["id"]: t["name"] for t in state["tunnels"] if not t.get("deleted_at")}
+    records = sorted(
+        (
+            r["type"],
+            r["name"],
+            # The CNAME target is the tunnel's id: compare the tunnel's name instead.
+            live.get(r["content"].removesuffix(".cfargotunnel.com"), r["content"]),
+            r.get("proxied"),
+            r.get("comment"),
+        )
+        for r in state["dns_records"]
+    )
+    policy_names = {p["id"]: p["name"] for p in state["access_policies"]}
+    apps = sorted(
+        (a["name"], a["domain"], tuple(policy_names.get(p.get("id"), p.get("id")) for p in a.get("policies") or []))
+        for a in state["access_apps"]
+    )
+    return {
+        "tunnels": sorted(live.values()),
+        "records": records,
+        "apps": apps,
+        "policies": sorted((p["name"], p["decision"]) for p in state["access_policies"]),
+        "tokens": sorted(t["name"] for t in state["service_tokens"]),
+    }
+
+
+def test_edge_role_under_faults_with_the_default_retry_budget(_runner, emulator, tmp_path):
+    """30 % 429 + 10 % 5xx with the modules' default retries (8, 120 s): same account, nothing twice."""
+    emulator.reset()
+    emulator.clear_faults()
+    base = {"edge_secrets_dir": str(tmp_path / "calm")}
+    calm = _runner("edge.yml", extra_vars=base, drop_env=("CLOUDFLARE_MAX_RETRIES", "CLOUDFLARE_MAX_RETRY_WAIT"))
+    assert calm.rc == 0, calm.output[-3000:]
+    expected = account_view(emulator.state())
+    assert len(expected["apps"]) == 3 and expected["tunnels"] == ["home"]
+
+    emulator.reset()
+    emulator.faults(rate_429=0.3, rate_5xx=0.1, retry_after=0, seed=13)
+    try:
+        stormy = {"edge_secrets_dir": str(tmp_path / "stormy")}
+        drop = ("CLOUDFLARE_MAX_RETRIES", "CLOUDFLARE_MAX_RETRY_WAIT")
+        result = _runner("edge.yml", extra_vars=stormy, drop_env=drop)
+        assert result.rc == 0, result.output[-4000:]
+        result.assert_no_traceback()
+        faults = emulator.counters()["faults"]
+        print("faults injected on the edge role's first run: %s" % faults)
+        assert faults > 0, "the fault mix injected nothing"
+        assert account_view(emulator.state()) == expected
+        again = _runner("edge.yml", extra_vars=stormy, drop_env=drop)
+        assert again.rc == 0, again.output[-4000:]
+        assert again.changed == 0
+        assert account_view(emulator.state()) == expected
+    finally:
+        emulator.clear_faults()
