@@ -75,8 +75,9 @@ options:
       - A zone of the account; used only to find the account when O(account_id) is not set.
     type: str
 notes:
-  - RV(credentials) and RV(token) are secrets. Register the result in a task with C(no_log=true)
-    (the role C(homelab.mcp_edge.cloudflare_edge) does) so they are not printed with C(-v).
+  - RV(credentials) and RV(token) are secrets. With O(state=present) the module refuses to run, before
+    any API call, unless the task sets C(no_log=true); register the result to use them
+    (the role C(homelab.mcp_edge.cloudflare_edge) does).
 seealso:
   - module: homelab.mcp_edge.cloudflare_tunnel_info
   - module: homelab.mcp_edge.cloudflare_tunnel_config
@@ -244,6 +245,13 @@ class TunnelManager:
         given = self.params["tunnel_secret"]
         if given:
             check_tunnel_secret(given)
+        if self.params["state"] == "present" and not self.cf.module.no_log:
+            # The result holds the credentials or token; without no_log, -v and every callback print them.
+            raise CloudflareInputError(
+                "state=present returns the tunnel's credentials (config_src=local) or token "
+                "(config_src=cloudflare), and this task would print them: set no_log: true on the task "
+                "and register the result to use them"
+            )
         self.account = self.client.resolve_account_id(zone=self.params["zone"])
         name = self.params["name"]
         tunnel = find_tunnel(self.client, self.account, name)

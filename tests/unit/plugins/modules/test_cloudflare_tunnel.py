@@ -76,11 +76,17 @@ class FakeTunnelClient:
         return [c for c in self.calls if c[0] in ("POST", "PATCH", "PUT", "DELETE")]
 
 
+class FakeModule:
+    def __init__(self, no_log):
+        self.no_log = no_log
+
+
 class FakeCF:
-    def __init__(self, client, check_mode=False, diff_mode=True, **params):
+    def __init__(self, client, check_mode=False, diff_mode=True, no_log=True, **params):
         self.client = client
         self.check_mode = check_mode
         self.diff_mode = diff_mode
+        self.module = FakeModule(no_log)
         self.params = params
 
 
@@ -91,8 +97,23 @@ def tunnel_params(**kw):
     return base
 
 
-def run_tunnel(client, check_mode=False, **kw):
-    return tunnel_mod.TunnelManager(FakeCF(client, check_mode, **tunnel_params(**kw))).run()
+def run_tunnel(client, check_mode=False, no_log=True, **kw):
+    return tunnel_mod.TunnelManager(FakeCF(client, check_mode, no_log=no_log, **tunnel_params(**kw))).run()
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_present_without_no_log_is_refused_before_any_request(check_mode):
+    client = FakeTunnelClient()
+    with pytest.raises(cf.CloudflareInputError, match="set no_log: true on the task"):
+        run_tunnel(client, check_mode=check_mode, no_log=False)
+    assert client.calls == []
+
+
+def test_absent_needs_no_no_log():
+    client = FakeTunnelClient()
+    run_tunnel(client)
+    out = run_tunnel(client, no_log=False, state="absent")
+    assert out["changed"] and "credentials" not in out and "token" not in out
 
 
 def test_create_then_rerun_returns_same_credentials():
