@@ -38,8 +38,11 @@ docker: ## Make sure a Docker engine answers (installs and starts one if needed)
 
 .PHONY: images
 images: docker ## Build the local target and application images (cached by recipe)
-	@scripts/build-target-image.sh
-	@if [ -x scripts/build-app-images.sh ]; then scripts/build-app-images.sh; fi
+	@# The target image and the application images are independent: build them side by side.
+	@scripts/build-target-image.sh & target=$$!; apps=0; scripts/build-app-images.sh || apps=$$?; \
+	  target_rc=0; wait $$target || target_rc=$$?; \
+	  [ $$target_rc -eq 0 ] || echo "target image build failed"; \
+	  [ $$target_rc -eq 0 ] && [ $$apps -eq 0 ]
 
 # --- checks ----------------------------------------------------------------------------
 .PHONY: lint
