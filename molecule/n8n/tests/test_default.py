@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Verify the n8n scenario: a real n8n (health, readiness, a workflow through its own CLI), the
-n8n MCP gateway answering a real MCP client, loopback-only ports and hardened containers.
+n8n MCP gateway answering a real MCP client and managing n8n through n8n's public API with the key
+side_effect created (n8n_list_workflows returns the workflow side_effect made with that key),
+loopback-only ports and hardened containers.
 
 The MCP probe (tests/images/mcp_probe.py, the official `mcp` SDK from the project's venv) runs on
 the controller inside the target's network namespace (nsenter -n), so it reaches the target's
@@ -50,6 +52,8 @@ class _VaultLoader(yaml.SafeLoader):
 _VaultLoader.add_constructor("!vault", lambda loader, node: loader.construct_scalar(node))
 VARS = yaml.load((SCENARIO / "vars" / "main.yml").read_text(encoding="utf-8"), Loader=_VaultLoader)  # noqa: S506
 PORTS = sorted(s["port"] for s in VARS["homelab_services"])
+N8N_MCP_URL = "http://127.0.0.1:8201/mcp"
+API_WORKFLOW = VARS["n8n_test_api_workflow"]["name"]
 
 
 @cache
@@ -144,7 +148,7 @@ def test_n8n_data_in_named_volume(host):
 def test_n8n_mcp_gateway_answers_mcp_client(target):
     rc, summary = _probe(
         target,
-        "http://127.0.0.1:8201/mcp",
+        N8N_MCP_URL,
         "--wait", "90",
         "--header", f"Authorization: Bearer {_secret('vault_n8n_mcp_token')}",
         "--call", "search_nodes",
@@ -157,8 +161,32 @@ def test_n8n_mcp_gateway_answers_mcp_client(target):
 
 
 def test_n8n_mcp_gateway_refuses_without_token(target):
-    rc, summary = _probe(target, "http://127.0.0.1:8201/mcp", "--call", "search_nodes", "--args", '{"query": "x"}')
+    rc, summary = _probe(target, N8N_MCP_URL, "--call", "search_nodes", "--args", '{"query": "x"}')
     assert rc != 0, summary
+
+
+def test_n8n_mcp_manages_n8n_through_its_api(host, target):
+    # side_effect created n8n's owner and a public-API key through n8n's REST API, a workflow through
+    # n8n's public API with that key, and gave n8n-mcp the key (secret_env N8N_API_KEY).
+    assert env_of(host, "mcp-n8n-mcp").get("N8N_API_KEY"), "n8n-mcp has no N8N_API_KEY: did side_effect run?"
+    rc, summary = _probe(
+        target,
+        N8N_MCP_URL,
+        "--wait", "90",
+        "--header", f"Authorization: Bearer {_secret('vault_n8n_mcp_token')}",
+        "--expect-tool", "n8n_list_workflows",
+        "--call", "n8n_list_workflows",
+        "--args", "{}",
+        "--expect", API_WORKFLOW,
+        "--max-text", "100000",
+    )  # fmt: skip
+    assert rc == 0, summary
+    # n8n-mcp reports API failures (wrong key, SSRF refusal, n8n down) as a successful tool call
+    # whose text says success: false, so read the answer itself.
+    answer = json.loads(summary["call"]["text"])
+    assert answer["success"] is True, answer
+    names = [w["name"] for w in answer["data"]["workflows"]]
+    assert API_WORKFLOW in names, names
 
 
 def test_n8n_mcp_gateway_reaches_n8n_api_on_its_network(host):
@@ -212,8 +240,10 @@ def test_container_is_hardened(host, container, uid):
 
 
 def test_secrets_in_no_file_outside_the_engine(host):
-    for name in ("vault_n8n_encryption_key", "vault_n8n_mcp_token"):
-        secret = _secret(name)
+    secrets = [_secret(n) for n in ("vault_n8n_encryption_key", "vault_n8n_mcp_token", "vault_n8n_owner_password")]
+    # The n8n API key side_effect created (n8n keeps it in its database, in the data volume).
+    secrets.append(env_of(host, "mcp-n8n-mcp")["N8N_API_KEY"])
+    for secret in secrets:
         other = host.run(
             f"runuser -u nobody -- grep -rIlF -D skip -e {secret} /etc /var /opt /home /tmp /srv /root /run"
         )
