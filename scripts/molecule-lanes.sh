@@ -38,12 +38,14 @@ run_lane() {
     start=$(date +%s)
     .venv/bin/molecule test -s "$s" >"build/molecule-$s.log" 2>&1
     rc=$?
-    echo "$s $rc $(($(date +%s) - start))" >>build/molecule-results
+    echo "$s $rc $(($(date +%s) - start))" >>"$results"
     [ "$rc" -eq 0 ] || return "$rc"
   done
 }
 
-rm -f build/molecule-results
+# One results file per run, so two runs at once (different scenarios) keep their own summary.
+results=$(mktemp build/molecule-results.XXXXXX)
+trap 'rm -f "$results"' EXIT
 started=$(date +%s)
 pids=()
 for ((i = 0; i < lanes; i++)); do
@@ -65,9 +67,9 @@ while read -r s rc secs; do
     echo "=== molecule scenario $s FAILED (exit $rc) after $secs s; the failures (full log: build/molecule-$s.log):"
     grep -E 'FAILED|^E  |fatal:|failed=[1-9]|ERROR|Error' "build/molecule-$s.log" | sed 's/\x1b\[[0-9;]*m//g' | tail -40
   fi
-done <build/molecule-results
+done <"$results"
 for s in "$@"; do
-  grep -q "^$s " build/molecule-results || { echo "molecule scenario $s did not run (an earlier scenario of its lane failed)"; failed=1; }
+  grep -q "^$s " "$results" || { echo "molecule scenario $s did not run (an earlier scenario of its lane failed)"; failed=1; }
 done
 echo "molecule: $(($(date +%s) - started)) s in $lanes lanes"
 exit "$failed"
