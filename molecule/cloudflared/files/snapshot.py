@@ -3,7 +3,8 @@
 """Record the tunnels' state on the target for verify: snapshot.py NAME BASE64_JSON_RESULT.
 
 Per unit: MainPID, InvocationID, NRestarts, ActiveState and how often it started (the test double
-logs "Starting tunnel" once per start); per tunnel file: its SHA-256; plus the play's result.
+logs "Starting tunnel" once per start); per tunnel file: its SHA-256; the cloudflared package as dpkg
+knows it (version and selection; null where it is not installed as a package); plus the play's result.
 """
 
 import base64
@@ -38,6 +39,18 @@ def unit_state(unit):
     return state
 
 
+def package_state():
+    query = subprocess.run(
+        ["dpkg-query", "--show", "--showformat=${Version}", "cloudflared"], check=False, capture_output=True, text=True
+    )
+    if query.returncode != 0:
+        return None
+    selections = subprocess.run(
+        ["dpkg", "--get-selections", "cloudflared"], check=True, capture_output=True, text=True
+    ).stdout.split()
+    return {"version": query.stdout, "selection": selections[1]}
+
+
 def _sha256(path):
     with open(path, "rb") as handle:
         return hashlib.sha256(handle.read()).hexdigest()
@@ -48,6 +61,7 @@ def main():
     snapshot = {
         "units": {unit: unit_state(unit) for unit in UNITS},
         "files": {path: _sha256(path) for path in FILES},
+        "package": package_state(),
         "result": result,
     }
     os.makedirs(FACTS, mode=0o700, exist_ok=True)

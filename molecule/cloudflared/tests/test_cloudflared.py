@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026 homelab.mcp_edge contributors
-"""Verify the cloudflared role on the converged target (two tunnels: home = local, lab = remote).
+"""Verify the cloudflared role on the converged targets (two tunnels: home = local, lab = remote).
 
-The behavioural checks read the snapshots side_effect.yml wrote to /var/tmp/cloudflared-molecule.
+Every test runs on both hosts: one installed the test double as a bare binary, the other (group
+cloudflared_deb) as a .deb pinned to its version. The behavioural checks read the snapshots
+side_effect.yml wrote to /var/tmp/cloudflared-molecule.
 """
 
 from __future__ import annotations
@@ -16,6 +18,21 @@ CONFIG_DIR = "/etc/cloudflared"
 TUNNELS = {"home": 20241, "lab": 20242}
 FACTS = "/var/tmp/cloudflared-molecule"  # noqa: S108 - on the throwaway target, written by side_effect.yml
 MAX_EXPOSURE = 2.0
+DEB_VERSION = "2026.0.0-test-double"  # VERSION of tests/doubles/cloudflared/cloudflared_double.py
+
+
+def _from_deb(host):
+    """The host installed the test double's .deb (group cloudflared_deb in molecule.yml)."""
+    return bool(host.ansible.get_variables().get("scenario_deb"))
+
+
+def _binary(host):
+    return "/usr/bin/cloudflared" if _from_deb(host) else "/usr/local/bin/cloudflared"
+
+
+def _deb_only(host):
+    if not _from_deb(host):
+        pytest.skip("this host installs the bare binary, not the .deb")
 
 
 def _main_pid(host, name):
@@ -69,10 +86,11 @@ def test_service_user_cannot_log_in(host):
         (f"{CONFIG_DIR}/lab.env", "root", "cloudflared", 0o640),
         (f"{CONFIG_DIR}/lab.token", "cloudflared", "cloudflared", 0o400),
         ("/etc/systemd/system/cloudflared@.service", "root", "root", 0o644),
-        ("/usr/local/bin/cloudflared", "root", "root", 0o755),
+        ("BINARY", "root", "root", 0o755),
     ],
 )
 def test_owner_and_mode(host, path, owner, group, mode):
+    path = _binary(host) if path == "BINARY" else path
     target = host.file(path)
     assert target.exists, path
     assert (target.user, target.group, target.mode) == (owner, group, mode)
@@ -84,7 +102,38 @@ def test_nothing_in_config_dir_is_world_accessible(host):
 
 
 def test_binary_is_the_test_double(host):
-    assert "NOT Cloudflare's cloudflared" in host.check_output("/usr/local/bin/cloudflared --version")
+    assert "NOT Cloudflare's cloudflared" in host.check_output(f"{_binary(host)} --version")
+    other = "/usr/local/bin/cloudflared" if _from_deb(host) else "/usr/bin/cloudflared"
+    assert not host.file(other).exists, f"{other} should not exist on this host"
+
+
+@pytest.mark.parametrize("name", sorted(TUNNELS))
+def test_service_runs_the_installed_binary(host, name):
+    unit = host.check_output(f"systemctl show -p ExecStart --value cloudflared@{name}.service")
+    assert f"path={_binary(host)} " in unit, unit
+    # The double is a Python zipapp: the kernel runs its #! interpreter with the file as argument.
+    cmdline = host.file(f"/proc/{_main_pid(host, name)}/cmdline").content_string.split("\0")
+    assert cmdline[:3] == ["/usr/bin/python3", _binary(host), "tunnel"], cmdline
+
+
+def test_deb_installed_at_its_version(host):
+    _deb_only(host)
+    fields = host.check_output(
+        "dpkg-query --show --showformat='${Version}|${db:Status-Abbrev}|${Description}' cloudflared"
+    )
+    version, status, description = fields.split("|", 2)
+    assert version == DEB_VERSION
+    # "h": selection hold (side_effect.yml's last run pinned it again), "i": installed.
+    assert status.strip() == "hi", f"want hold + installed, dpkg says {status!r}"
+    assert description.startswith("TEST DOUBLE of cloudflared"), description
+
+
+def test_deb_owns_the_binary_the_service_runs(host):
+    _deb_only(host)
+    assert host.check_output("dpkg-query --search /usr/bin/cloudflared") == "cloudflared: /usr/bin/cloudflared"
+    verify = host.run("dpkg --verify cloudflared")
+    assert verify.rc == 0 and verify.stdout == "", f"the installed files differ from the package: {verify.stdout}"
+    assert "  usr/bin/cloudflared" in host.check_output("dpkg-query --control-show cloudflared md5sums")
 
 
 def test_token_never_on_a_command_line(host):
@@ -137,7 +186,7 @@ def test_config_is_built_from_the_services(host):
         assert fragment in config, fragment
     assert config.rstrip().endswith("- service: http_status:404")
     matched = host.check_output(
-        "/usr/local/bin/cloudflared tunnel --config /etc/cloudflared/home.yml ingress rule https://n8n.example.com/webhook/x"
+        f"{_binary(host)} tunnel --config /etc/cloudflared/home.yml ingress rule https://n8n.example.com/webhook/x"
     )
     assert "Matched rule #1" in matched
     lab = host.file(f"{CONFIG_DIR}/lab.yml").content_string
@@ -147,7 +196,7 @@ def test_config_is_built_from_the_services(host):
 def test_host_side_validation_rejects_a_config_without_catch_all(host):
     bad = "ingress:\n  - hostname: a.example.com\n    service: http://127.0.0.1:3001\n"
     result = host.run(
-        f"f=$(mktemp) && printf '%s' '{bad}' > $f && /usr/local/bin/cloudflared tunnel --config $f ingress validate;"
+        f"f=$(mktemp) && printf '%s' '{bad}' > $f && {_binary(host)} tunnel --config $f ingress validate;"
         " rc=$?; rm -f $f; exit $rc"
     )
     assert result.rc != 0
@@ -188,6 +237,8 @@ def test_rule_change_restarts_that_tunnel_once(host):
     ],
 )
 def test_bad_rule_set_fails_and_changes_nothing(host, case, expected):
+    if _from_deb(host):
+        pytest.skip("side_effect.yml runs the bad rule sets on the binary host only")
     good, bad = _snapshot(host, "changed"), _snapshot(host, f"bad_{case}")
     assert bad["result"]["failed"] is True, f"{case}: the play did not fail"
     assert bad["result"]["task"].endswith("Check the tunnels, their services and ingress rules")
@@ -203,3 +254,46 @@ def test_systemd_exposure_score(host):
     score = float(re.search(r"Overall exposure level for cloudflared@home\.service: ([0-9.]+)", out).group(1))
     print(f"systemd-analyze security exposure of cloudflared@home.service: {score}")
     assert score < MAX_EXPOSURE
+
+
+def test_binary_host_has_no_package(host):
+    if _from_deb(host):
+        pytest.skip("this host installs the .deb")
+    assert _snapshot(host, "changed")["package"] is None
+    assert host.run("dpkg-query --show cloudflared").rc != 0
+
+
+def test_deb_pinned_is_held_and_unpinned_is_released(host):
+    # converge pinned the .deb's own version; converged.json was taken after that run, the
+    # idempotence run and the check run. side_effect.yml's rule change ran without a pin (and
+    # restarted only what its rule change had to: test_rule_change_restarts_that_tunnel_once),
+    # then, after a wrong pin, the role ran with the .deb's own version pinned again.
+    _deb_only(host)
+    converged, changed = _snapshot(host, "converged"), _snapshot(host, "changed")
+    pinned = _snapshot(host, "package_pinned")
+    assert converged["package"] == {"version": DEB_VERSION, "selection": "hold"}
+    assert changed["package"] == {"version": DEB_VERSION, "selection": "install"}
+    assert pinned["package"] == {"version": DEB_VERSION, "selection": "hold"}
+    assert pinned["result"]["failed"] is False, pinned["result"]["msg"]
+    assert pinned["files"] == changed["files"]
+    for name in TUNNELS:
+        assert _unit_state(changed, name) == _unit_state(pinned, name), f"holding restarted cloudflared@{name}"
+    assert host.check_output("dpkg --get-selections cloudflared").split() == ["cloudflared", "hold"]
+    # apt's view too: `apt upgrade` keeps back what apt-mark lists as held.
+    assert host.check_output("apt-mark showhold").split() == ["cloudflared"]
+
+
+def test_deb_wrong_pin_fails_and_changes_nothing(host):
+    # After the rule change, side_effect.yml ran the role on the .deb host with a pin the .deb does not hold.
+    _deb_only(host)
+    good, after = _snapshot(host, "changed"), _snapshot(host, "package_wrong_pin")
+    assert after["result"]["failed"] is True, "a pin the .deb does not hold must fail the play"
+    assert after["result"]["task"].endswith(
+        "Check that the copied package is cloudflared, at the pinned version if one is set"
+    )
+    assert f"is the package 'cloudflared {DEB_VERSION}'" in after["result"]["msg"], after["result"]["msg"]
+    assert "'cloudflared' 2025.1.0, the version cloudflared_version pins" in after["result"]["msg"]
+    assert after["package"] == good["package"]
+    assert after["files"] == good["files"], "a tunnel file changed"
+    for name in TUNNELS:
+        assert _unit_state(good, name) == _unit_state(after, name), f"cloudflared@{name} was touched"
