@@ -10,7 +10,8 @@ STAMP      := $(VENV)/.requirements.sha
 COLLECTION := .collections/ansible_collections/homelab/mcp_edge
 SANITY_DIR := build/ansible_collections/homelab/mcp_edge
 MOLECULE_LANES ?= 2
-SCENARIOS  ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+# Every Molecule scenario, plus the demo cycle (scripts/demo-cycle.sh), which shares their lanes.
+SCENARIOS  ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))) demo-cycle
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -92,6 +93,10 @@ test: venv docker ## The whole suite: lint, sanity, unit, integration, Molecule
 .PHONY: demo
 demo: venv images ## Converge the stack onto a throwaway local "home server" container
 	@scripts/demo.sh up
+
+.PHONY: demo-cycle
+demo-cycle: venv images ## Test the demo cycle: demo, demo-down, demo, PURGE=1 demo-down
+	@scripts/demo-cycle.sh
 
 .PHONY: demo-down
 demo-down: venv ## Remove the demo container and everything it started

@@ -18,6 +18,7 @@ cache_volume=homelab-mcp-edge-demo-docker
 state=.demo
 export PATH="$repo/.venv/bin:$PATH"
 export ANSIBLE_CONFIG="$repo/ansible.cfg"
+fresh_inventory=0
 images=(homelab-mcp-edge/mcp-time:local homelab-mcp-edge/mcp-notes:local homelab-mcp-edge/n8n:2.40.7)
 
 emulator_up() {
@@ -60,6 +61,7 @@ start_target() {
 write_inventory() {
   local n8n_key notes_token
   [ -f "$state/inventory.yml" ] && return
+  fresh_inventory=1
   # Demo secrets, made once per demo and kept in .demo (0600): they unlock nothing real.
   n8n_key=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
   notes_token=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
@@ -112,6 +114,20 @@ homelab_servers:
     cloudflared_local_file: $repo/tests/doubles/cloudflared/build/cloudflared
 EOF
   chmod 600 "$state/inventory.yml"
+}
+
+forget_old_demo_data() {
+  # A demo that ended without `make demo-down` (or with the container already gone) leaves its
+  # containers and n8n's data in the image-cache volume, encrypted with a key that went with the old
+  # .demo/: this demo made a new one. Its data is throwaway, so it goes (a real site instead fails in
+  # the n8n role's preflight, naming both keys' places).
+  local leftovers
+  leftovers=$(docker exec "$name" docker ps -aq --filter label=io.homelab.mcp_edge.managed=true)
+  if [ -n "$leftovers" ] || docker exec "$name" docker volume inspect n8n_data >/dev/null 2>&1; then
+    echo "removing an earlier demo's containers and data from $name (their secrets are gone)"
+    [ -z "$leftovers" ] || docker exec "$name" docker rm -f $leftovers >/dev/null
+    docker exec "$name" sh -c 'docker volume ls -q --filter label=io.homelab.mcp_edge.managed=true | xargs -r docker volume rm >/dev/null; docker volume rm -f n8n_data mcp-notes-data >/dev/null'
+  fi
 }
 
 load_images() {
@@ -208,6 +224,7 @@ up() {
   write_inventory
   # The Docker engine first, so the locally built images can be copied in before the site runs.
   ansible-playbook -i "$state/inventory.yml" homelab.mcp_edge.site --tags docker
+  if [ "$fresh_inventory" = 1 ]; then forget_old_demo_data; fi
   load_images
   local since
   since=$(emulator requests | python3 -c 'import json, sys; print(max([r["seq"] for r in json.load(sys.stdin)] + [0]))')
@@ -223,7 +240,10 @@ down() {
   if [ -f "$state/inventory.yml" ] && [ -f "$state/emulator.pid" ] && kill -0 "$(cat "$state/emulator.pid")" 2>/dev/null &&
     [ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" = "true" ]; then
     # The same teardown a user runs: removes what site.yml created, on the API and on the host.
-    ansible-playbook -i "$state/inventory.yml" homelab.mcp_edge.teardown -e homelab_teardown_confirm=home
+    # The demo's data goes too (homelab_teardown_data): its n8n encryption key is deleted with
+    # .demo below, and n8n refuses a data volume encrypted with a key it is not given.
+    ansible-playbook -i "$state/inventory.yml" homelab.mcp_edge.teardown -e homelab_teardown_confirm=home \
+      -e homelab_teardown_data=true
     echo "left in the emulated account: $(emulator state | python3 -c 'import json,sys; s=json.load(sys.stdin); print(len(s["access_apps"]), "applications,", len([t for t in s["tunnels"] if not t.get("deleted_at")]), "tunnels,", len([r for r in s["dns_records"] if "cfargotunnel" in r.get("content", "")]), "tunnel DNS records")')"
   fi
   [ -f "$state/emulator.pid" ] && kill "$(cat "$state/emulator.pid")" 2>/dev/null && echo "stopped the emulator" || true
