@@ -199,6 +199,17 @@ def edge_problems(services, domain, policies, tokens, settings=None):
                 "cloudflare_edge_team_name must be your Zero Trust team name (the '<team>' of "
                 f"<team>.cloudflareaccess.com) when cloudflare_edge_origin_access is true; got {team!r}."
             )
+    rotate = settings.get("rotate_tokens") or []
+    token_names = [t.get("name") if isinstance(t, dict) else t for t in tokens or []]
+    if not isinstance(rotate, list) or not all(isinstance(n, str) for n in rotate):
+        problems.append(f"cloudflare_edge_rotate_service_tokens must be a list of service token names, got {rotate!r}.")
+    else:
+        for name in rotate:
+            if name not in token_names:
+                problems.append(
+                    f"cloudflare_edge_rotate_service_tokens: {name!r} is not in homelab_access_service_tokens "
+                    f"(defined: {', '.join(map(str, token_names)) or 'none'})."
+                )
     secrets_dir = settings.get("secrets_dir")
     if "secrets_dir" in settings and not (isinstance(secrets_dir, str) and secrets_dir.startswith("/")):
         problems.append(f"cloudflare_edge_secrets_dir must be an absolute path on the controller, got {secrets_dir!r}.")
@@ -225,10 +236,11 @@ def _app_domain(service):
     return service["hostname"]
 
 
-def edge_access_config(services, policies, tokens, prefix, app_settings=None, state="present"):
+def edge_access_config(services, policies, tokens, prefix, app_settings=None, state="present", rotate=None):
     """The options of cloudflare_access_config for the services (one application per service).
 
-    With ``state='absent'`` every object is named for deletion instead.
+    With ``state='absent'`` every object is named for deletion instead. Tokens named in ``rotate``
+    get a new secret.
     """
     if state == "absent":
         return {
@@ -251,7 +263,9 @@ def edge_access_config(services, policies, tokens, prefix, app_settings=None, st
         app.update(app_settings)
         app.update(service.get("access_application") or {})
         applications.append(app)
-    return {"service_tokens": _token_entries(tokens), "policies": policy_list, "applications": applications}
+    rotate = set(rotate or [])
+    token_list = [dict(t, rotate=t["name"] in rotate) for t in _token_entries(tokens)]
+    return {"service_tokens": token_list, "policies": policy_list, "applications": applications}
 
 
 def edge_origin_access(services, applications, prefix, team_name):

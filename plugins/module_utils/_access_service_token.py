@@ -81,6 +81,20 @@ class ServiceTokenManager:
             # can produce a secret now.
             created = self.task.action("service_token", created["id"], "rotate") or created
             secret = created.get(SECRET)
+        if not secret:
+            # Rotated too, and that answer was lost as well: the token exists with a secret nobody
+            # has. Say so now; a later run finds the token and cannot tell (see undelivered_secret).
+            raise AccessError(
+                "service token %r (id %s) was created, but Cloudflare's answers carrying its secret were lost in "
+                "transit (the create and a rotation): the token exists and no one has its secret. Rotate it to get "
+                "a new one (rotate: true on this token%s)"
+                % (
+                    self.params["name"],
+                    created.get("id"),
+                    '; with the cloudflare_edge role, -e \'{"cloudflare_edge_rotate_service_tokens": ["%s"]}\''
+                    % self.params["name"],
+                )
+            )
         return self.result({}, view(created, VIEW_FIELDS), secret=secret, after_secret=NEW_SECRET)
 
     def update(self, existing, duration, window):

@@ -1261,6 +1261,70 @@ def _apply(current, changes):
     return after
 
 
+# What each plan allows for DNS records (Cloudflare's DNS limits): comment length, tags, changes
+# in one batch request, and records in a zone. Free zones created from 2024-09-01 hold 200
+# records, older Free zones 1,000; every paid plan 3,500.
+_FREE_QUOTA_CUTOFF = "2024-09-01"
+PLAN_DNS_LIMITS = {
+    "free": {"comment": 100, "tags": False, "batch": 200, "records": 1000},
+    "paid": {"comment": 500, "tags": True, "batch": 3500, "records": 3500},
+}
+
+
+def dns_plan_limits(zone):
+    """The DNS limits of ``zone``'s plan, with the plan's name: ``{"plan", "comment", "tags", "batch", "records"}``."""
+    plan = zone.get("plan") or {}
+    legacy = (plan.get("legacy_id") or "free").lower()
+    limits = dict(PLAN_DNS_LIMITS["free" if legacy == "free" else "paid"])
+    if legacy == "free" and (zone.get("created_on") or "") >= _FREE_QUOTA_CUTOFF:
+        limits["records"] = 200
+    limits["plan"] = plan.get("name") or legacy
+    return limits
+
+
+def dns_limit_problems(zone, written, records_after=None, batch_size=None):
+    """Every way ``written`` (record bodies as they would be sent) breaks the zone's plan, checked
+    before any write. ``records_after``: the zone's record count once the change is applied."""
+    limits = dns_plan_limits(zone)
+    where_zone = "zone %s (%s)" % (zone.get("name"), limits["plan"])
+    problems = []
+    for body in written:
+        label = "%s %s" % (body.get("type"), body.get("name"))
+        comment = body.get("comment") or ""
+        if len(comment) > limits["comment"]:
+            marker = _MARKER_RE.search(comment)
+            extra = (
+                "; the ownership marker %r takes %d of them, so the comment you give may have at most %d"
+                % (
+                    marker.group(0),
+                    len(comment) - len(split_marked_comment(comment)[0]),
+                    limits["comment"] - (len(comment) - len(split_marked_comment(comment)[0])),
+                )
+                if marker
+                else ""
+            )
+            problems.append(
+                "%s: the comment is %d characters, %s allows %d%s"
+                % (label, len(comment), where_zone, limits["comment"], extra)
+            )
+        if body.get("tags") and not limits["tags"]:
+            problems.append(
+                "%s: %s allows no DNS record tags (%s); use comment, or ownership=comment"
+                % (label, where_zone, ", ".join(body["tags"]))
+            )
+    if records_after is not None and records_after > limits["records"]:
+        problems.append(
+            "%s holds at most %d DNS records; this change would leave %d"
+            % (where_zone, limits["records"], records_after)
+        )
+    if batch_size is not None and batch_size > limits["batch"]:
+        problems.append(
+            "batch_size %d: %s allows at most %d changes in one batch request"
+            % (batch_size, where_zone, limits["batch"])
+        )
+    return problems
+
+
 class DnsPlan:
     """What a desired set means for a zone: creates, updates, deletes, unchanged."""
 
@@ -1311,7 +1375,15 @@ class DnsPlan:
             after.append(record_view(_apply(cur, patch)))
         before.extend(record_view(r) for r in self.deletes)
         after.extend(record_view(b) for b in self.creates)
-        return {"before": sorted(before, key=_view_sort_key), "after": sorted(after, key=_view_sort_key)}
+        # A mapping, not a bare list: Ansible's callbacks render only text or mappings as a diff.
+        return {
+            "before": {"records": sorted(before, key=_view_sort_key)},
+            "after": {"records": sorted(after, key=_view_sort_key)},
+        }
+
+    def written(self):
+        """Every record body this plan would send (creates, and updates as they would end up)."""
+        return list(self.creates) + [_apply(cur, patch) for cur, patch in self.updates]
 
     def changes(self):
         """Per-record summary for the module's return value."""

@@ -3,9 +3,11 @@
 """Cloudflare Tunnel ingress rules: build them from the service description and check them.
 
 Private to the collection (no API promise). Pure Python standard library, no Ansible import:
-the ``cloudflared`` role's filters, the ``cloudflare_tunnel_config`` module (remote-managed
-configuration) and the cloudflared test double under ``tests/doubles/`` all use this one file,
-so what the controller rejects, the test double rejects too.
+the ``cloudflared`` role's filters and the ``cloudflare_tunnel_config`` module (remote-managed
+configuration) use this one file. The cloudflared test double under ``tests/doubles/`` shares no
+code with it on purpose: it is a second, independent reading of cloudflared's behaviour, and
+``tests/unit/test_ingress_differential.py`` checks that this file never accepts what it refuses.
+Where this file is stricter than cloudflared on purpose, ``DELIBERATE_STRICTNESS`` says so.
 
 Rules are in the form cloudflared reads (``config.yml``) and the API stores (remote config):
 ``{"hostname": ..., "path": ..., "service": ..., "originRequest": {...}}``, camelCase keys.
@@ -19,11 +21,20 @@ Rules are in the form cloudflared reads (``config.yml``) and the API stores (rem
 * ``config_problems()`` checks a whole ``config.yml`` document (ingress, originRequest,
   metrics, protocol, loglevel).
 * ``match_rule()`` answers ``cloudflared tunnel ingress rule URL``.
+
+Two forms of the same rules: ``form="config"`` is cloudflared's ``config.yml`` (YAML; durations are
+Go duration strings such as ``"30s"``: cloudflared's YAML decoder refuses a bare number) and
+``form="api"`` is the remote configuration's JSON (durations are whole seconds: cloudflared's JSON
+decoder refuses a string).
 """
 
 from __future__ import annotations
 
 import re
+import warnings
+from urllib.parse import unquote
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import go_duration_seconds
 
 DEFAULT_CATCH_ALL = "http_status:404"
 
@@ -50,7 +61,7 @@ ORIGIN_REQUEST_KEYS = {
 }
 ACCESS_KEYS = {"required": "required", "team_name": "teamName", "aud_tag": "audTag"}
 
-# The type each originRequest value must have. Durations are strings such as "30s" or "1m30s".
+# The type each originRequest value must have. Durations: see the module docstring (per form).
 _DURATION_KEYS = ("connectTimeout", "tlsTimeout", "tcpKeepAlive", "keepAliveTimeout")
 _BOOL_KEYS = (
     "noHappyEyeballs",
@@ -62,10 +73,34 @@ _BOOL_KEYS = (
 )
 _STR_KEYS = ("httpHostHeader", "originServerName", "caPool", "proxyAddress", "proxyType")
 _INT_KEYS = ("keepAliveConnections", "proxyPort")
-_DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")
+FORMS = ("config", "api")
 
 SERVICE_SCHEMES = ("http", "https", "tcp", "ssh", "rdp", "smb", "unix", "unix+tls")
-SPECIAL_SERVICES = ("hello_world", "bastion")
+# Services cloudflared knows by name (ingress.go): both spellings of the hello world server.
+SPECIAL_SERVICES = ("hello_world", "hello-world", "bastion", "socks-proxy")
+# A hostname of "*" matches every host, like no hostname (cloudflared's Rule.Matches).
+MATCH_ALL_HOSTNAMES = (None, "", "*")
+
+# Where this validator refuses what cloudflared itself accepts, on purpose. Each entry: what, and
+# why. The differential test asserts each one (a case cloudflared's double accepts and we refuse).
+DELIBERATE_STRICTNESS = {
+    "service scheme": "Only the schemes cloudflared can proxy to (http, https, tcp, ssh, rdp, smb, unix, unix+tls); "
+    "cloudflared accepts any scheme at validation (ftp://...) and fails on the first request.",
+    "service query or fragment": "cloudflared accepts 'http://host:1?x=1' and drops the query; a query in a service "
+    "URL is a mistake.",
+    "service port": "tcp/ssh/rdp/smb services need an explicit port; cloudflared guesses none for them.",
+    "unknown keys": "Unknown keys in a rule, in originRequest or at the top of config.yml are errors: cloudflared "
+    "only warns, so a typo (noTLSverify) would silently do nothing.",
+    "hostname syntax": "Hostnames must be DNS names, with '*' only as a whole first label, and without a port.",
+    "duplicate hostname and path": "A rule that repeats an earlier rule's hostname and path can never match.",
+    "http_status code": "http_status takes exactly three ASCII digits (100-999); cloudflared also takes a sign or "
+    "leading zeros ('+404', '0404').",
+    "path regex": "Path regexes must compile both as Go RE2 (what cloudflared runs) and as Python re (what this "
+    "validator can check): RE2-only syntax such as \\z, \\pL or [[:alpha:]] is refused.",
+    "negative durations": "Durations must not be negative.",
+    "rule types": "originRequest values must have cloudflared's types (booleans, integers, strings); cloudflared's "
+    "YAML decoder converts a few spellings ('yes') that are refused here.",
+}
 PROTOCOLS = ("auto", "quic", "http2")
 LOG_LEVELS = ("debug", "info", "warn", "error", "fatal")
 CONFIG_KEYS = frozenset(
@@ -247,10 +282,7 @@ def hostname_problem(hostname):
     if not isinstance(hostname, str) or not hostname:
         return f"the hostname must be a non-empty string, got {hostname!r}"
     if hostname == "*":
-        return (
-            "'*' alone is not a hostname pattern; leave the hostname out to match every request "
-            "(that is what the catch-all last rule does)"
-        )
+        return None
     if hostname.count("*") > 1 or ("*" in hostname and not hostname.startswith("*.")):
         return (
             f"wildcard misuse in '{hostname}': a hostname may hold one '*' and only as its whole first "
@@ -274,7 +306,7 @@ def service_problem(service):
         return None
     if service.startswith("http_status:"):
         code = service[len("http_status:") :]
-        if not code.isdigit() or not 100 <= int(code) <= 999:
+        if not re.fullmatch(r"[0-9]{3}", code) or not 100 <= int(code) <= 999:
             return f"bad service '{service}': http_status needs a 3-digit HTTP status code, e.g. 'http_status:404'"
         return None
     scheme, sep, rest = service.partition(":")
@@ -297,7 +329,8 @@ def service_problem(service):
         return f"bad service URL '{service}': '{hostport}' is not a host or host:port"
     if match.group(1) is not None and not 1 <= int(match.group(1)) <= 65535:
         return f"bad service URL '{service}': port {match.group(1)} is outside 1-65535"
-    if slash and path:
+    if slash:
+        # cloudflared refuses any path here, even a lone "/" (url.Path != "").
         return (
             f"bad service URL '{service}': ingress rules cannot send requests to a different path on the "
             "origin (the path stays the one the client asked for); drop '/" + path + "'"
@@ -307,8 +340,21 @@ def service_problem(service):
     return None
 
 
-def origin_request_problems(settings, where):
-    """List what is wrong with one (camelCase) originRequest mapping."""
+def duration_problem(value, form="config"):
+    """Why ``value`` is not an originRequest duration in ``form``, or ``None`` when it is one."""
+    if form == "api":
+        # cloudflared decodes the API's JSON with strconv.ParseInt: whole seconds, a JSON number.
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return f"must be whole seconds (a non-negative integer such as 30) in the API form, got {value!r}"
+        return None
+    # config.yml: yaml.v3 decodes time.Duration from a string only (a bare 30 is an unmarshal error).
+    if not isinstance(value, str) or go_duration_seconds(value) is None:
+        return f"must be a duration string such as '30s' or '1m30s' in config.yml, got {value!r}"
+    return None
+
+
+def origin_request_problems(settings, where, form="config"):
+    """List what is wrong with one (camelCase) originRequest mapping in ``form`` (config or api)."""
     if settings is None:
         return []
     if not isinstance(settings, dict):
@@ -318,11 +364,8 @@ def origin_request_problems(settings, where):
     for key, value in settings.items():
         if key not in valid:
             problems.append(f"{where}: unknown originRequest setting {key!r}; valid: {', '.join(sorted(valid))}.")
-        elif key in _DURATION_KEYS and not (
-            (isinstance(value, str) and _DURATION_RE.match(value))
-            or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
-        ):
-            problems.append(f"{where}: originRequest.{key} must be a duration such as '30s' or '1m30s', got {value!r}.")
+        elif key in _DURATION_KEYS and duration_problem(value, form):
+            problems.append(f"{where}: originRequest.{key} {duration_problem(value, form)}.")
         elif key in _BOOL_KEYS and not isinstance(value, bool):
             problems.append(f"{where}: originRequest.{key} must be true or false, got {value!r}.")
         elif key in _STR_KEYS and not isinstance(value, str):
@@ -358,9 +401,122 @@ def _access_problems(access, where):
     return problems
 
 
-def ingress_problems(rules):
-    """Return every problem in ``rules`` (a list of cloudflared ingress rules), [] when valid."""
-    if not isinstance(rules, list) or not rules:
+# Syntax Python's re accepts and Go's RE2 (cloudflared's regexp package) refuses. Outside a
+# character class: group prefixes and escapes; after a quantifier: a possessive '+'.
+_RE2_REFUSED_GROUPS = {
+    "(?=": "lookahead",
+    "(?!": "negative lookahead",
+    "(?<=": "lookbehind",
+    "(?<!": "negative lookbehind",
+    "(?>": "atomic group",
+    "(?(": "conditional group",
+    "(?#": "comment group",
+    "(?P=": "named backreference",
+}
+_RE2_REFUSED_ESCAPES = {
+    "Z": "\\Z (use $ without the m flag)",
+    "G": "\\G",
+    "g": "\\g backreference",
+    "N": "\\N{...} named character",
+    "u": "\\u (write \\x{...})",
+    "U": "\\U (write \\x{...})",
+}
+_RE2 = "is not RE2 syntax (cloudflared)"
+_RE2_FLAGS = set("imsU-")
+_RE2_MAX_REPEAT = 1000
+
+
+def regex_problem(pattern):
+    """Why ``pattern`` cannot be an ingress path regex, or ``None`` when both Go RE2 and Python take it.
+
+    cloudflared compiles paths with Go's regexp (RE2): no backreferences, lookarounds, possessive
+    quantifiers, atomic or conditional groups, ``\\Z``, and repeat counts up to 1000. Python's re,
+    which checks the rest, accepts all of those, so they are refused here by syntax.
+    """
+    try:
+        with warnings.catch_warnings():
+            # Python warns where it reads a set differently from RE2 ('[[:alpha:]]', '[a--b]').
+            warnings.simplefilter("error", FutureWarning)
+            re.purge()  # a cached pattern would not warn again
+            re.compile(pattern)
+    except FutureWarning:
+        return f"bad path regex '{pattern}': an ambiguous character class (RE2 and Python read '[[' differently)"
+    except re.error as exc:
+        return f"bad path regex '{pattern}': {exc}"
+    except (TypeError, ValueError, RecursionError) as exc:  # pragma: no cover - re raises re.error
+        return f"bad path regex '{pattern}': {exc}"
+    index = 0
+    in_class = False
+    previous_quantifier = False
+    while index < len(pattern):
+        char = pattern[index]
+        quantifier = False
+        if char == "\\":
+            escaped = pattern[index + 1 : index + 2]
+            following = pattern[index + 2 : index + 3]
+            # RE2 reads \1-\7 as octal only when another octal digit follows; else a backreference.
+            if escaped and escaped in "123456789" and not (following and following in "01234567"):
+                return f"bad path regex '{pattern}': a backreference (\\{escaped}) {_RE2}"
+            if in_class and escaped in ("b", "B"):
+                return f"bad path regex '{pattern}': \\{escaped} inside a character class {_RE2}"
+            if escaped in _RE2_REFUSED_ESCAPES:
+                return f"bad path regex '{pattern}': {_RE2_REFUSED_ESCAPES[escaped]} {_RE2}"
+            index += 2
+            previous_quantifier = False
+            continue
+        if in_class:
+            if char == "]":
+                in_class = False
+            index += 1
+            continue
+        if char == "[":
+            in_class = True
+            # A ']' (after an optional '^') right at the start is a literal, not the end.
+            index += 1
+            if pattern[index : index + 1] == "^":
+                index += 1
+            if pattern[index : index + 1] == "]":
+                index += 1
+            previous_quantifier = False
+            continue
+        if char == "(" and pattern[index + 1 : index + 2] == "?":
+            for prefix, name in _RE2_REFUSED_GROUPS.items():
+                if pattern.startswith(prefix, index):
+                    return f"bad path regex '{pattern}': a {name} '{prefix}' {_RE2}"
+            flags = re.match(r"\(\?([A-Za-z-]*)[:)]", pattern[index:])
+            if flags and not set(flags.group(1)) <= _RE2_FLAGS:
+                return f"bad path regex '{pattern}': RE2 (cloudflared) knows only the flags i, m, s and U"
+        if char in "*+?":
+            if char == "+" and previous_quantifier:
+                return f"bad path regex '{pattern}': a possessive quantifier ('{pattern[index - 1]}+') {_RE2}"
+            quantifier = char != "?" or not previous_quantifier
+        if char == "{":
+            counts = re.match(r"\{([0-9]*)(?:,([0-9]*))?\}", pattern[index:])
+            if counts:
+                if counts.group(1) == "":
+                    # Python repeats 'a{,3}' 0-3 times; RE2 reads it as the literal text '{,3}'.
+                    return f"bad path regex '{pattern}': write '{{0,{counts.group(2)}}}', not '{counts.group(0)}'"
+                if any(n and int(n) > _RE2_MAX_REPEAT for n in counts.groups()):
+                    return f"bad path regex '{pattern}': RE2 (cloudflared) allows repeat counts up to {_RE2_MAX_REPEAT}"
+                index += counts.end()
+                previous_quantifier = True
+                continue
+        previous_quantifier = quantifier
+        index += 1
+    return None
+
+
+def ingress_problems(rules, form="config"):
+    """Return every problem in ``rules`` (a list of cloudflared ingress rules), [] when valid.
+
+    ``form`` is ``config`` (config.yml) or ``api`` (the remote configuration): they differ in how
+    durations are written (see the module docstring).
+    """
+    if isinstance(rules, dict):
+        return ["ingress must be a list of rules ('- hostname: ...'), got a mapping."]
+    if not isinstance(rules, list):
+        return [f"ingress must be a list of rules, got {type(rules).__name__}."]
+    if not rules:
         return ["the ingress list is empty: it needs at least the catch-all rule, e.g. '- service: http_status:404'."]
     problems = []
     seen = {}
@@ -391,12 +547,11 @@ def ingress_problems(rules):
             if not isinstance(path, str) or not path:
                 problems.append(f"{where}: 'path' must be a non-empty regular expression string, got {path!r}.")
             else:
-                try:
-                    re.compile(path)
-                except re.error as exc:
-                    problems.append(f"{where}: bad path regex '{path}': {exc}.")
-        problems.extend(origin_request_problems(rule.get("originRequest"), where))
-        matches_all = hostname is None and path is None
+                reason = regex_problem(path)
+                if reason:
+                    problems.append(f"{where}: {reason}.")
+        problems.extend(origin_request_problems(rule.get("originRequest"), where, form))
+        matches_all = hostname in MATCH_ALL_HOSTNAMES and path in (None, "")
         if index < last and matches_all:
             problems.append(
                 f"{where}: this rule has no hostname and no path, so it matches every request and every rule "
@@ -407,7 +562,7 @@ def ingress_problems(rules):
                 f"{where}: the last ingress rule must match all URLs (no hostname, no path): add a catch-all "
                 "rule such as '- service: http_status:404' at the end."
             )
-        if isinstance(hostname, str) and hostname:
+        if isinstance(hostname, str) and hostname and not matches_all:
             key = (hostname.lower(), path if isinstance(path, str) else None)
             if key in seen:
                 problems.append(
@@ -419,16 +574,17 @@ def ingress_problems(rules):
     return problems
 
 
-def validate_ingress(rules):
+def validate_ingress(rules, form="config"):
     """Raise ``IngressError`` listing every problem of ``rules``; return ``rules`` when valid."""
-    problems = ingress_problems(rules)
+    problems = ingress_problems(rules, form)
     if problems:
         raise IngressError(problems)
     return rules
 
 
-def config_problems(config):
-    """Every problem of a whole cloudflared ``config.yml`` document (already parsed)."""
+def config_problems(config, form="config"):
+    """Every problem of a whole cloudflared ``config.yml`` document (already parsed), or of the
+    remote configuration's ``config`` object with ``form="api"``."""
     if not isinstance(config, dict):
         return [f"the configuration must be a mapping, got {type(config).__name__}."]
     problems = []
@@ -438,8 +594,8 @@ def config_problems(config):
     if "ingress" not in config:
         problems.append("the configuration has no 'ingress' rules.")
     else:
-        problems.extend(ingress_problems(config["ingress"]))
-    problems.extend(origin_request_problems(config.get("originRequest"), "originRequest (global)"))
+        problems.extend(ingress_problems(config["ingress"], form))
+    problems.extend(origin_request_problems(config.get("originRequest"), "originRequest (global)", form))
     protocol = config.get("protocol", "auto")
     if protocol not in PROTOCOLS:
         problems.append(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}.")
@@ -460,18 +616,21 @@ def config_problems(config):
 
 
 def match_rule(rules, url):
-    """Return ``(index, rule)`` of the first rule matching ``url``, as cloudflared would pick it."""
+    """Return ``(index, rule)`` of the first rule matching ``url``, as cloudflared would pick it.
+
+    As cloudflared's Rule.Matches: the host is compared as written (no case folding), a ``*.``
+    hostname matches by suffix, and the path regex runs on the decoded path (Go's URL.Path).
+    """
     rest = url.split("://", 1)[-1]
     hostport, _sep, path = rest.partition("/")
     host = hostport.rsplit(":", 1)[0] if hostport.count(":") == 1 else hostport
-    host = host.lower()
-    path = "/" + path.split("?", 1)[0].split("#", 1)[0]
+    path = unquote("/" + path.split("?", 1)[0].split("#", 1)[0])
     for index, rule in enumerate(rules):
-        hostname = (rule.get("hostname") or "").lower()
+        hostname = rule.get("hostname") or ""
         if hostname.startswith("*."):
-            host_ok = host.endswith(hostname[1:])
+            host_ok = host == hostname or host.endswith(hostname[1:])
         else:
             host_ok = hostname in ("", "*", host)
-        if host_ok and (rule.get("path") is None or re.search(rule["path"], path)):
+        if host_ok and (rule.get("path") in (None, "") or re.search(rule["path"], path)):
             return index, rule
     return None, None

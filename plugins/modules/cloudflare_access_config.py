@@ -59,6 +59,13 @@ options:
       refresh_if_expires_within:
         description: Extend the expiry when the token expires within this duration (for example C(30d)).
         type: str
+      rotate:
+        description:
+          - Give the token a new secret (the old one stops working). The new secret is returned once, in
+            C(client_secret); the task must set C(no_log).
+          - The way back when a token's secret was lost (never delivered, or leaked).
+        type: bool
+        default: false
   policies:
     description: Reusable policies, with the options of M(homelab.mcp_edge.cloudflare_access_policy).
     type: list
@@ -185,7 +192,7 @@ EXAMPLES = r"""
 RETURN = r"""
 service_tokens:
   description:
-    - The tokens marked present, by name; C(client_secret) only for a token created by this run.
+    - The tokens marked present, by name; C(client_secret) only for a token created or rotated by this run.
   returned: always
   type: dict
   sample:
@@ -194,7 +201,8 @@ service_tokens:
       client_id: 88bf3b6d86161464f6509f7219099e57.access
       expires_at: "2027-11-23T06:00:00Z"
       created: true
-      client_secret: "(only when created)"
+      rotated: false
+      client_secret: "(only when created or rotated)"
 policies:
   description: The policies marked present, by name, with their ids.
   returned: always
@@ -233,6 +241,7 @@ TOKEN_OPTIONS = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
     duration=dict(type="str"),
     refresh_if_expires_within=dict(type="str"),
+    rotate=dict(type="bool", default=False),
 )
 POLICY_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -260,7 +269,7 @@ APPLICATION_OPTIONS = dict(
     custom_deny_message=dict(type="str"),
 )
 # What the single-object managers read that this module does not offer per item.
-TOKEN_FIXED = {"rotate": False, "refresh": False}
+TOKEN_FIXED = {"refresh": False}
 
 
 class _Item:
@@ -319,6 +328,7 @@ class AccessConfig:
             result, action = self.apply(ServiceTokenManager, task, "service_token", dict(item, **TOKEN_FIXED))
             entry = {k: result[k] for k in ("id", "client_id", "expires_at", "client_secret") if result.get(k)}
             entry["created"] = action == "create"
+            entry["rotated"] = bool(result.get("rotated"))
             out["service_tokens"][item["name"]] = entry
         for item in policies:
             result, _action = self.apply(PolicyManager, task, "policy", item)

@@ -185,8 +185,10 @@ api_requests:
 
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
     SOLO_DEFAULT_TYPES,
+    CloudflareInputError,
     CloudflareModule,
     create_dns_record,
+    dns_limit_problems,
     dns_records_path,
     find_dns_records,
     record_changes,
@@ -207,6 +209,7 @@ class DnsRecordManager:
     def run(self):
         p = self.params
         zone = self.client.resolve_zone(p["zone"], p["zone_id"])
+        self.zone = zone
         self.zone_id = zone["id"]
         present = p["state"] == "present"
         desired = validate_record(p, zone["name"], require_value=present)
@@ -222,7 +225,13 @@ class DnsRecordManager:
         result["changed"] = self.changed
         if self.cf.diff_mode:
             header = "%s %s" % (desired["type"], desired["name"])
-            result["diff"] = {"before": before, "after": after, "before_header": header, "after_header": header}
+            # Mappings, not bare lists: Ansible's callbacks render only text or mappings as a diff.
+            result["diff"] = {
+                "before": {"records": before},
+                "after": {"records": after},
+                "before_header": header,
+                "after_header": header,
+            }
         return result
 
     def present(self, desired, group, solo, result):
@@ -259,13 +268,23 @@ class DnsRecordManager:
 
     # -- writes: check mode is decided here ---------------------------------------------------
 
+    def check_limits(self, body):
+        """The zone plan's limits (comment length, tags) before the write, not after a refusal."""
+        problems = dns_limit_problems(self.zone, [body])
+        if problems:
+            raise CloudflareInputError("; ".join(problems), option="comment" if "comment" in problems[0] else "tags")
+
     def create(self, body):
+        self.check_limits(body)
         self.changed = True
         if self.cf.check_mode:
             return dict(body)
         return create_dns_record(self.client, self.zone_id, body)
 
     def update(self, current, changes):
+        after = dict(current)
+        after.update(changes)
+        self.check_limits(after)
         self.changed = True
         if self.cf.check_mode:
             after = dict(current)

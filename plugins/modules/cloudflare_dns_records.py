@@ -200,6 +200,7 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare impor
     CloudflareInputError,
     CloudflareModule,
     apply_dns_batches,
+    dns_limit_problems,
     list_dns_records,
     plan_dns_records,
     validate_record,
@@ -246,7 +247,17 @@ class DnsRecordsManager:
         def plan_from(current):
             return plan_dns_records(current, desired, ownership=ownership, owner_id=p["owner_id"], purge=p["purge"])
 
-        plan = plan_from(list_dns_records(self.client, zone["id"]))
+        current = list_dns_records(self.client, zone["id"])
+        plan = plan_from(current)
+        # The zone's plan limits, before any write: one refused record would fail its whole batch.
+        problems = dns_limit_problems(
+            zone,
+            plan.written(),
+            records_after=len(current) + len(plan.creates) - len(plan.deletes) if plan.creates else None,
+            batch_size=p["batch_size"] if plan.changed else None,
+        )
+        if problems:
+            raise CloudflareInputError("; ".join(problems), option="records")
         batches = 0
         if plan.changed and not self.cf.check_mode:
             batches = apply_dns_batches(

@@ -60,7 +60,8 @@ options:
         description:
           - Origin settings for this rule, with snake_case keys (C(connect_timeout), C(no_tls_verify),
             C(http_host_header), C(origin_server_name), C(access) with C(required), C(team_name), C(aud_tag), ...)
-            or the API's camelCase keys. Durations may be seconds or strings such as C(30s).
+            or the API's camelCase keys. Durations may be whole seconds or Go duration strings such as C(30s) or
+            C(1m30s) (sent as whole seconds, the only form cloudflared reads from the API).
           - The alias C(originRequest) takes rules in cloudflared's own form unchanged (as in the
             C(homelab.mcp_edge.cloudflared) role's C(cloudflared_extra_ingress)).
         type: dict
@@ -156,25 +157,24 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import (
     origin_request_problems,
     origin_request_to_camel,
 )
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import go_duration_seconds
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
 DURATION_KEYS = ("connectTimeout", "tlsTimeout", "tcpKeepAlive", "keepAliveTimeout")
-DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def seconds(value):
-    """The API takes durations as integer seconds; config.yml-style '1m30s' strings are converted."""
+    """The API takes durations as whole seconds; config.yml-style strings ('1m30s') are converted.
+
+    Anything else is left as it is, for the validator to name (a fraction of a second, a typo).
+    """
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
-            return int(text)
-        parts = DURATION_RE.findall(text)
-        if parts and "".join(n + u for n, u in parts) == text:
-            total = sum(float(n) * UNIT_SECONDS[u] for n, u in parts)
-            return int(total) if float(total).is_integer() else total
+        total = float(text) if re.fullmatch(r"[0-9]+", text) else go_duration_seconds(text)
+        if total is not None and total.is_integer():
+            return int(total)
     return value
 
 
@@ -209,12 +209,12 @@ def build_config(rules, origin_request, catch_all):
         ingress.append(out)
     if catch_all and (not ingress or "hostname" in ingress[-1] or "path" in ingress[-1]):
         ingress.append({"service": catch_all})
-    problems.extend(ingress_problems(ingress))
+    problems.extend(ingress_problems(ingress, form="api"))
     global_origin = None
     if origin_request is not None:
         try:
             global_origin = to_api_origin_request(origin_request, "origin_request")
-            problems.extend(origin_request_problems(global_origin, "origin_request"))
+            problems.extend(origin_request_problems(global_origin, "origin_request", form="api"))
         except IngressError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -253,6 +253,13 @@ class TunnelConfigManager:
                 if exc.status != 404:
                     raise
         tunnel = find_tunnel(self.client, account, ref)
+        if tunnel is None and self.cf.check_mode:
+            # In check mode an earlier task (cloudflare_tunnel) only said it would create the tunnel.
+            self.cf.module.warn(
+                "no live tunnel named (or with id) %r yet (check mode: a real run fails unless an earlier task "
+                "creates it)" % ref
+            )
+            return None
         if tunnel is None:
             raise CloudflareInputError(
                 "no live tunnel named (or with id) %r in account %s; create it first with "
@@ -267,6 +274,23 @@ class TunnelConfigManager:
         )
         account = self.client.resolve_account_id(zone=self.params["zone"])
         tunnel = self.find(account)
+        if tunnel is None:
+            # Check mode, tunnel still to be created: everything would be written.
+            new = {"ingress": ingress}
+            if global_origin:
+                new["originRequest"] = global_origin
+            if self.params["warp_routing"] is not None:
+                new["warp-routing"] = {"enabled": self.params["warp_routing"]}
+            result = {"changed": True, "tunnel_id": None, "config": new, "version": None}
+            if self.cf.diff_mode:
+                name = self.params["tunnel"]
+                result["diff"] = {
+                    "before": {},
+                    "after": canonical(new),
+                    "before_header": "tunnel %s configuration" % name,
+                    "after_header": "tunnel %s configuration" % name,
+                }
+            return result
         if tunnel.get("deleted_at"):
             raise CloudflareInputError("tunnel %r is deleted" % self.params["tunnel"], option="tunnel")
         if not tunnel.get("remote_config"):

@@ -67,8 +67,8 @@ def test_record_https(single):
     assert create["changed"] is True and create["api_requests"] == 3  # zone, listing, POST
     assert create["record"]["data"] == {"priority": 1, "target": ".", "value": 'alpn="h2"'}
     assert create["record"]["content"] == '1 . alpn="h2"' and create["record"]["ttl"] == 300
-    assert create["diff"]["before"] == []
-    assert create["diff"]["after"] == [
+    assert create["diff"]["before"]["records"] == []
+    assert create["diff"]["after"]["records"] == [
         {
             "type": "HTTPS",
             "name": "www.example.com",
@@ -85,11 +85,11 @@ def test_record_https(single):
     assert update["changed"] is True and update["api_requests"] == 3 and update["record"]["id"] == rid
     assert update["record"]["data"]["value"] == new_value and update["record"]["ttl"] == 300
     assert update["record"]["content"] == "1 . " + new_value
-    assert [v["data"]["value"] for v in update["diff"]["before"]] == ['alpn="h2"']
-    assert [v["data"]["value"] for v in update["diff"]["after"]] == [new_value]
+    assert [v["data"]["value"] for v in update["diff"]["before"]["records"]] == ['alpn="h2"']
+    assert [v["data"]["value"] for v in update["diff"]["after"]["records"]] == [new_value]
     # Check mode: reported as a change with its diff, no write (zone + listing only).
     assert check["changed"] is True and check["api_requests"] == 2
-    (before,), (after,) = check["diff"]["before"], check["diff"]["after"]
+    (before,), (after,) = check["diff"]["before"]["records"], check["diff"]["after"]["records"]
     assert (before["data"]["value"], before["ttl"]) == (new_value, 300)
     assert (after["data"]["value"], after["ttl"], after["id"]) == ('alpn="h3"', 600, rid)
     # The emulator still holds exactly one HTTPS record at www, as the real update left it.
@@ -109,12 +109,12 @@ def test_record_svcb(single):
     assert again["changed"] is False and again["api_requests"] == 2 and again["record"]["id"] == rid
     assert update["changed"] is True and update["api_requests"] == 3 and update["record"]["id"] == rid
     assert update["record"]["data"]["value"] == 'alpn="dot,doq" port="853"'
-    assert update["diff"]["before"][0]["data"]["value"] == 'alpn="dot" port="853"'
-    assert update["diff"]["after"][0]["data"]["value"] == 'alpn="dot,doq" port="853"'
+    assert update["diff"]["before"]["records"][0]["data"]["value"] == 'alpn="dot" port="853"'
+    assert update["diff"]["after"]["records"][0]["data"]["value"] == 'alpn="dot,doq" port="853"'
     # Another priority and target is another record (solo=false for SVCB): check mode would add it.
     assert check["changed"] is True and check["api_requests"] == 2 and "id" not in check["record"]
-    assert [v.get("id") for v in check["diff"]["before"]] == [rid]
-    assert [(v.get("id"), v["data"]["priority"], v["data"]["target"]) for v in check["diff"]["after"]] == [
+    assert [v.get("id") for v in check["diff"]["before"]["records"]] == [rid]
+    assert [(v.get("id"), v["data"]["priority"], v["data"]["target"]) for v in check["diff"]["after"]["records"]] == [
         (rid, 1, "dns.example.net"),
         (None, 2, "dns2.example.net"),
     ]
@@ -150,16 +150,38 @@ def test_record_bad_input(single, task, expected):
     assert "Traceback" not in str(res.get("exception", ""))
 
 
+def test_diff_renders_in_the_default_callback(run_playbook, emulator):
+    """`--diff` with Ansible's default output: a unified diff of the records, and no callback warning."""
+    run_playbook("dns_one.yml", extra_vars={"rec_content": "192.0.2.1"})
+    for playbook, extra in (
+        ("dns_one.yml", {"rec_content": "192.0.2.9"}),
+        ("dns_records.yml", {"records": [{"type": "A", "name": "set", "content": "192.0.2.5"}]}),
+    ):
+        result = run_playbook(playbook, extra_vars=extra, check=True, diff=True, json_output=False)
+        assert result.rc == 0, result.output[-3000:]
+        assert "WARNING" not in result.output, result.output[-3000:]
+        assert "Failed to get diff" not in result.output and "Traceback" not in result.output
+        assert "--- before: " in result.stdout and "+++ after: " in result.stdout, result.stdout[-3000:]
+    single = run_playbook(
+        "dns_one.yml", extra_vars={"rec_content": "192.0.2.9"}, check=True, diff=True, json_output=False
+    )
+    assert '-            "content": "192.0.2.1"' in single.stdout, single.stdout[-2000:]
+    assert '+            "content": "192.0.2.9"' in single.stdout, single.stdout[-2000:]
+    assert emulator.records()[0]["content"] == "192.0.2.1"
+
+
 def test_record_check_and_diff(run_playbook, emulator):
     res = run_playbook("dns_one.yml", extra_vars={"rec_content": "192.0.2.1"}, check=True, diff=True)["Record"]
-    assert res["changed"] is True and res["diff"]["before"] == []
-    assert res["diff"]["after"] == [{"type": "A", "name": "home.example.com", "content": "192.0.2.1", "ttl": 1}]
+    assert res["changed"] is True and res["diff"]["before"]["records"] == []
+    assert res["diff"]["after"]["records"] == [
+        {"type": "A", "name": "home.example.com", "content": "192.0.2.1", "ttl": 1}
+    ]
     assert emulator.writes() == [] and emulator.records() == []
     run_playbook("dns_one.yml", extra_vars={"rec_content": "192.0.2.1", "rec_comment": "keep me"})
     emulator.clear_requests()
     res = run_playbook("dns_one.yml", extra_vars={"rec_content": "192.0.2.2"}, check=True, diff=True)["Record"]
     assert res["changed"] is True
-    (before,), (after,) = res["diff"]["before"], res["diff"]["after"]
+    (before,), (after,) = res["diff"]["before"]["records"], res["diff"]["after"]["records"]
     assert before["content"] == "192.0.2.1" and after["content"] == "192.0.2.2"
     assert after["comment"] == "keep me" and after["id"] == before["id"]
     assert emulator.writes() == []
@@ -230,8 +252,8 @@ def test_records_create_noop_change_counts(run_playbook, emulator):
     assert len(state) == 36  # changed in place, nothing added
     assert {(r["type"], r["name"]): r["id"] for r in state} == ids
     assert by_name(state, "HTTPS")["example.com"][0]["data"]["value"] == 'alpn="h3,h2"'
-    before = {(v["name"], v["type"]): v for v in res["diff"]["before"]}
-    after = {(v["name"], v["type"]): v for v in res["diff"]["after"]}
+    before = {(v["name"], v["type"]): v for v in res["diff"]["before"]["records"]}
+    after = {(v["name"], v["type"]): v for v in res["diff"]["after"]["records"]}
     assert before[("host000.example.com", "A")]["content"] == "198.51.0.1"
     assert after[("host000.example.com", "A")]["content"] == "203.0.0.1"
     assert before[("example.com", "HTTPS")]["data"]["value"] == 'alpn="h2"'
@@ -240,7 +262,7 @@ def test_records_create_noop_change_counts(run_playbook, emulator):
 
 def test_records_check_mode_writes_nothing(run_playbook, emulator):
     res = run_playbook("dns_records.yml", extra_vars={"records": make_records(5)}, check=True, diff=True)["Records"]
-    assert res["changed"] is True and res["counts"]["created"] == 5 and len(res["diff"]["after"]) == 5
+    assert res["changed"] is True and res["counts"]["created"] == 5 and len(res["diff"]["after"]["records"]) == 5
     assert emulator.writes() == [] and emulator.records() == []
 
 
@@ -317,3 +339,19 @@ def test_records_bad_input(run_playbook, emulator, extra, expected):
     assert res["failed"] is True and expected in res["msg"], res["msg"]
     result.assert_no_traceback()
     assert emulator.writes() == []
+
+
+def test_free_plan_limits_fail_before_any_write(run_playbook, emulator):
+    """A 30-character comment plus the ownership marker (with a 40-character owner id) is 101
+    characters: the Free plan allows 100, so the module refuses before the batch is sent."""
+    records = [{"type": "TXT", "name": "note", "content": "hello", "comment": "c" * 30}]
+    result = run_playbook("dns_records.yml", extra_vars={"records": records, "owner_id": "o" * 40})
+    res = result["Records"]
+    assert res["failed"] is True
+    assert "the comment is 101 characters, zone example.com (Free Website) allows 100" in res["msg"], res["msg"]
+    assert "may have at most 29" in res["msg"]
+    assert emulator.writes() == [] and emulator.records() == []
+    # The same comment one character shorter fits, and is written.
+    records[0]["comment"] = "c" * 29
+    res = run_playbook("dns_records.yml", extra_vars={"records": records, "owner_id": "o" * 40})["Records"]
+    assert res["changed"] is True and len(emulator.records()) == 1

@@ -221,3 +221,37 @@ def test_edge_role_under_faults_with_the_default_retry_budget(_runner, emulator,
         assert account_view(emulator.state()) == expected
     finally:
         emulator.clear_faults()
+
+
+def test_a_token_whose_secret_never_arrived_fails_until_rotated(run_playbook, emulator, tmp_path):
+    """The token exists in Cloudflare but this controller has no secret for it (here: another secrets
+    directory, as after a create whose answer was lost): every run says so, naming the way out;
+    rotating writes a new secret and the next run is quiet again."""
+    first = tmp_path / "first"
+    other = tmp_path / "other"
+    assert run_playbook("edge.yml", extra_vars={"edge_secrets_dir": str(first)}).rc == 0
+    for _ in range(2):
+        emulator.clear_requests()
+        result = run_playbook("edge.yml", extra_vars={"edge_secrets_dir": str(other)})
+        assert result.rc != 0
+        failed = result[
+            "homelab.mcp_edge.cloudflare_edge : Access | Every existing service token's secret reached this controller"
+        ]
+        assert (
+            "Service token(s) claude-desktop exist in Cloudflare, but this controller never received" in failed["msg"]
+        )
+        assert '"cloudflare_edge_rotate_service_tokens": ["claude-desktop"]' in failed["msg"]
+        assert [r for r in emulator.requests() if r["method"] != "GET"] == []
+    old_secret = (first / "claude-desktop.env").read_text()
+    rotate = {"edge_secrets_dir": str(other), "cloudflare_edge_rotate_service_tokens": ["claude-desktop"]}
+    rotated = run_playbook("edge.yml", extra_vars=rotate)
+    assert rotated.rc == 0, rotated.output[-3000:]
+    new_env = (other / "claude-desktop.env").read_text()
+    assert oct((other / "claude-desktop.env").stat().st_mode & 0o777) == "0o600"
+    assert "CF_ACCESS_CLIENT_SECRET=" in new_env and new_env.split("SECRET=")[1] != old_secret.split("SECRET=")[1]
+    assert json.loads((other / "claude-desktop.delivered").read_text())["name"] == "claude-desktop"
+    assert new_env.split("SECRET=")[1].strip() not in rotated.output
+    emulator.clear_requests()
+    again = run_playbook("edge.yml", extra_vars={"edge_secrets_dir": str(other)})
+    assert again.rc == 0 and again.changed == 0
+    assert [r for r in emulator.requests() if r["method"] != "GET"] == []

@@ -4,9 +4,10 @@
 
     python3 tests/doubles/cloudflared/build.py [--output PATH] [--deb]
 
-Bundles cloudflared_double.py (as __main__), the collection's plugins/module_utils/_ingress.py
-and PyYAML's pure-Python package (taken from the Python running this script), so the target
-needs nothing but python3. The archive is byte-for-byte reproducible (fixed timestamps, sorted
+Bundles cloudflared_double.py (as __main__), its ingress_model.py (the double's own model of
+cloudflared's ingress rules: it shares no code with the collection's plugins/) and PyYAML's
+pure-Python package (taken from the Python running this script), so the target needs nothing
+but python3. The archive is byte-for-byte reproducible (fixed timestamps, sorted
 entries): rebuilding from the same sources gives the same checksum, so installing it with the
 role's ``local`` method is idempotent. Prints 'written' or 'unchanged', the path and its SHA-256.
 
@@ -31,8 +32,7 @@ import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[2]
-INGRESS = REPO / "plugins" / "module_utils" / "_ingress.py"
+INGRESS_MODEL = HERE / "ingress_model.py"
 DEFAULT_OUTPUT = HERE / "build" / "cloudflared"
 SHEBANG = b"#!/usr/bin/python3\n"
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)
@@ -56,7 +56,7 @@ def _members():
     import yaml  # PyYAML: always present where Ansible runs
 
     yield "__main__.py", (HERE / "cloudflared_double.py").read_bytes()
-    yield "_ingress.py", INGRESS.read_bytes()
+    yield "ingress_model.py", INGRESS_MODEL.read_bytes()
     yaml_dir = Path(yaml.__file__).resolve().parent
     for path in sorted(yaml_dir.glob("*.py")):
         yield f"yaml/{path.name}", path.read_bytes()

@@ -5,15 +5,16 @@
 It implements only what the ``cloudflared`` role calls, offline:
 
 * ``--version`` / ``version``
-* ``tunnel --config FILE ingress validate``   (the collection's own validator: _ingress.py)
-* ``tunnel --config FILE ingress rule URL``
+* ``tunnel --config FILE ingress validate`` and ``tunnel --config FILE ingress rule URL``:
+  ingress_model.py, written from cloudflared's own Go source and the real binary's verdicts;
+  it shares no code with the collection's plugins/ (an independent second opinion)
 * ``tunnel [--config FILE] run [NAME]`` (locally managed: credentials file) and
   ``tunnel [--config FILE] run --token-file FILE`` / ``--token TOKEN`` (remote managed):
   a long-running process that checks its credentials, logs cloudflared-like lines to stderr,
   tells systemd READY=1 (Type=notify), serves ``/ready`` and ``/metrics`` on the metrics address
   and exits cleanly on SIGTERM. It never connects anywhere.
 
-Built into ONE executable zipapp by build.py (bundling _ingress.py and PyYAML's pure-Python code).
+Built into ONE executable zipapp by build.py (bundling ingress_model.py and PyYAML's pure-Python code).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import _ingress
+import ingress_model
 import yaml
 
 VERSION = "2026.0.0-test-double"
@@ -101,33 +102,31 @@ def load_config(path):
     return data if data is not None else {}
 
 
-def cmd_ingress_validate(path, config):
-    print(f"Validating rules from {path}")
-    problems = _ingress.config_problems(config)
-    if problems:
-        print("Validation failed: " + problems[0], file=sys.stderr)
-        for problem in problems[1:]:
-            print("  " + problem, file=sys.stderr)
-        return 1
-    print("OK")
-    return 0
+def read_config_bytes(path):
+    """The config file's bytes, as cloudflared opens it (its error when it cannot)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise UsageError(f"open {path}: {(exc.strerror or str(exc)).lower()}") from None
 
 
-def cmd_ingress_rule(path, config, url):
-    problems = _ingress.config_problems(config)
-    if problems:
-        print("Validation failed: " + "; ".join(problems), file=sys.stderr)
-        return 1
-    print(f"Using rules from {path}")
-    index, rule = _ingress.match_rule(config["ingress"], url)
-    if rule is None:
-        print("No rule matched", file=sys.stderr)
-        return 1
-    print(f"Matched rule #{index + 1}")
-    for key in ("hostname", "path", "service"):
-        if rule.get(key) is not None:
-            print(f"\t{key}: {rule[key]}")
-    return 0
+def emit(result):
+    """Print an ingress_model.cli_* result: (exit code, stdout lines, stderr lines)."""
+    code, out, err = result
+    for line in out:
+        print(line)
+    for line in err:
+        print(line, file=sys.stderr)
+    return code
+
+
+def cmd_ingress_validate(path):
+    return emit(ingress_model.cli_validate(read_config_bytes(path), path))
+
+
+def cmd_ingress_rule(path, url):
+    return emit(ingress_model.cli_rule(read_config_bytes(path) if path else "", path or "", url))
 
 
 def read_secret_file(path, what):
@@ -233,9 +232,10 @@ def cmd_run(flags, positionals, config):
         mode = "remote"
     else:
         if "ingress" in config:
-            problems = _ingress.config_problems(config)
-            if problems:
-                raise UsageError("Invalid ingress configuration: " + "; ".join(problems))
+            path = flags["config"]  # a config with ingress rules came from --config
+            valid, errors, _warnings = ingress_model.validate_config(read_config_bytes(path), path)
+            if not valid:
+                raise UsageError("Invalid ingress configuration: " + errors[0])
         tunnel = positionals[0] if positionals else config.get("tunnel")
         if not tunnel:
             raise UsageError('"cloudflared tunnel run" requires the ID or name of the tunnel to run')
@@ -307,17 +307,17 @@ def main(argv=None):
             )
         rest = positionals[1:]
         config_path = flags.get("config")
-        config = load_config(config_path)
-        if not isinstance(config, dict):
-            raise UsageError(f"Configuration {config_path} must be a YAML mapping")
         if rest[:2] == ["ingress", "validate"]:
             if not config_path:
                 raise UsageError("No configuration file given (use --config FILE)")
-            return cmd_ingress_validate(config_path, config)
+            return cmd_ingress_validate(config_path)
         if rest[:2] == ["ingress", "rule"]:
-            if len(rest) != 3:
-                raise UsageError('"cloudflared tunnel ingress rule" requires exactly one URL')
-            return cmd_ingress_rule(config_path, config, rest[2])
+            if len(rest) > 3:
+                raise UsageError('"cloudflared tunnel ingress rule" takes one URL')
+            return cmd_ingress_rule(config_path, rest[2] if len(rest) == 3 else "")
+        config = load_config(config_path)
+        if not isinstance(config, dict):
+            raise UsageError(f"Configuration {config_path} must be a YAML mapping")
         if rest[:1] == ["run"]:
             return cmd_run(flags, rest[1:], config)
         raise UsageError(f"unsupported tunnel subcommand {' '.join(rest) or '(none)'}")

@@ -96,7 +96,10 @@ def test_access_config_one_application_per_service_with_policies_in_order():
         "home: ",
         {"session_duration": "24h", "allowed_idps": None},
     )
-    assert config["service_tokens"] == [{"name": "claude-desktop"}, {"name": "ci", "duration": "720h"}]
+    assert config["service_tokens"] == [
+        {"name": "claude-desktop", "rotate": False},
+        {"name": "ci", "duration": "720h", "rotate": False},
+    ]
     assert [p["name"] for p in config["policies"]] == ["mcp-clients", "owner"]
     apps = {a["name"]: a for a in config["applications"]}
     assert apps["home: time"] == {
@@ -144,3 +147,17 @@ def test_service_kinds_skip_disabled_and_malformed_entries():
         "n8n",
     ]
     assert _service_kinds({"not": "a list"}) == []
+
+
+def test_access_config_rotates_the_tokens_named():
+    config = edge_access_config([], {}, ["claude-desktop", {"name": "ci"}], "home: ", rotate=["ci"])
+    assert config["service_tokens"] == [{"name": "claude-desktop", "rotate": False}, {"name": "ci", "rotate": True}]
+
+
+def test_rotating_an_unknown_token_is_a_preflight_problem():
+    settings = {"tunnel_name": "home", "tunnel_mode": "local", "rotate_tokens": ["cladue-desktop"]}
+    problems = edge_problems([], "example.com", {}, ["claude-desktop"], settings)
+    assert [p for p in problems if "rotate" in p] == [
+        "cloudflare_edge_rotate_service_tokens: 'cladue-desktop' is not in homelab_access_service_tokens "
+        "(defined: claude-desktop)."
+    ]

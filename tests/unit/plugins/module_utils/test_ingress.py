@@ -112,7 +112,6 @@ def test_origin_request_snake_to_camel():
     "hostname",
     [
         "a.*.example.com",
-        "*",
         "**.example.com",
         "*example.com",
         "a.example.com:443",
@@ -142,8 +141,9 @@ def test_good_hostnames(hostname):
         "ssh://127.0.0.1:22",
         "http_status:404",
         "hello_world",
+        "hello-world",
         "bastion",
-        "http://127.0.0.1:8080/",
+        "socks-proxy",
     ],
 )
 def test_good_services(service):
@@ -156,6 +156,10 @@ def test_good_services(service):
         ("ftp://127.0.0.1:21", "scheme must be one of"),
         ("127.0.0.1:8080", "scheme must be one of"),
         ("http://127.0.0.1:8080/api", "different path"),
+        # cloudflared refuses any path in a service URL, a lone "/" too.
+        ("http://localhost:3001/", "different path"),
+        ("http_status:4\u00b24", "3-digit"),
+        ("http_status:+404", "3-digit"),
         ("http://127.0.0.1:99999", "outside 1-65535"),
         ("http://", "not a host"),
         ("http:127.0.0.1", "expected 'http://HOST"),
@@ -260,3 +264,110 @@ def test_match_rule():
     assert match_rule(rules, "https://n8n.example.com/")[0] == 1
     assert match_rule(rules, "https://other.example.com:443/x")[0] == 2
     assert match_rule(rules, "https://example.org")[0] == 3
+
+
+# --- Where real cloudflared disagreed with this validator (issue: stand-ins that can disagree) ---
+
+
+def test_star_hostname_is_a_catch_all_when_last():
+    rules = [
+        {"hostname": "a.example.com", "service": "http://127.0.0.1:1"},
+        {"hostname": "*", "service": "http_status:404"},
+    ]
+    assert ingress_problems(rules) == []
+
+
+def test_star_hostname_before_the_last_rule_hides_the_rest():
+    rules = [{"hostname": "*", "service": "http://127.0.0.1:1"}, {"service": "http_status:404"}]
+    (problem,) = ingress_problems(rules)
+    assert "matches every request" in problem
+
+
+def test_a_mapping_as_ingress_is_named_as_such():
+    assert ingress_problems({"hostname": "a.example.com", "service": "http_status:404"}) == [
+        "ingress must be a list of rules ('- hostname: ...'), got a mapping."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "form", "ok"),
+    [
+        ("30s", "config", True),
+        ("1m30s", "config", True),
+        ("1.5h", "config", True),
+        (30, "config", False),  # yaml.v3 refuses a number for a time.Duration
+        ("30", "config", False),  # time.ParseDuration: missing unit
+        ("-5s", "config", False),
+        (30, "api", True),  # the API's JSON: strconv.ParseInt on the raw number
+        ("30s", "api", False),
+        (1.5, "api", False),
+        (True, "api", False),
+    ],
+)
+def test_durations_are_typed_per_form(value, form, ok):
+    problems = ingress_problems([{"service": "http://127.0.0.1:1", "originRequest": {"connectTimeout": value}}], form)
+    assert (problems == []) is ok, problems
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "^/(?=api)",
+        "^/(?!api)",
+        "(?<=a)b",
+        "(?<!a)b",
+        r"(a)\1",
+        "(?P<x>a)(?P=x)",
+        "a*+",
+        "a++",
+        "a?+",
+        "a{2}+",
+        "(?>a)",
+        r"/api\Z",
+        "(?x)a b",
+        "(?a)a",
+        "a{1001}",
+        "(?#comment)a",
+        "\\u0041",
+        "a{,3}",
+        "[[:alpha:]]",
+    ],
+)
+def test_path_regexes_refused_by_re2(path):
+    (problem,) = ingress_problems(
+        [{"hostname": "a.example.com", "path": path, "service": "http://127.0.0.1:1"}, CATCH_ALL]
+    )
+    assert "bad path regex" in problem
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        r"^/api/v[0-9]+$",
+        r"\.png$",
+        "(?i)^/MCP",
+        "a{2,1000}",
+        r"[\]a+]+",
+        "[(?=]",
+        r"\\1",
+        "(?P<name>a)",
+        "a*?",
+        "a+?b??",
+    ],
+)
+def test_path_regexes_re2_accepts(path):
+    assert (
+        ingress_problems([{"hostname": "a.example.com", "path": path, "service": "http://127.0.0.1:1"}, CATCH_ALL])
+        == []
+    )
+
+
+def test_matching_compares_the_host_as_written_and_decodes_the_path():
+    rules = [
+        {"hostname": "a.example.com", "path": "^/a b$", "service": "http://127.0.0.1:1"},
+        {"hostname": "a.example.com", "service": "http://127.0.0.1:2"},
+        CATCH_ALL,
+    ]
+    assert match_rule(rules, "https://a.example.com/a%20b")[0] == 0
+    assert match_rule(rules, "https://a.example.com/other")[0] == 1
+    assert match_rule(rules, "https://A.example.com/other")[0] == 2

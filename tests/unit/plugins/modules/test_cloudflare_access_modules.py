@@ -49,6 +49,7 @@ class FakeClient:
         self.calls = []
         self.ids = itertools.count(1)
         self.lose_create_answer = False
+        self.lose_rotate_answer = False
 
     def resolve_account_id(self, zone=None):
         return ACCOUNT
@@ -74,6 +75,8 @@ class FakeClient:
         kind, obj_id, action = self._split(path)
         if action == "rotate":
             obj = self._find(kind, obj_id)
+            if self.lose_rotate_answer:  # rotated, but only the token (no secret) was found again
+                return copy.deepcopy(obj)
             return dict(copy.deepcopy(obj), client_secret="rotated-secret-%d" % next(self.ids))
         if action == "refresh":
             obj = self._find(kind, obj_id)
@@ -503,6 +506,15 @@ def test_token_create_answer_lost_rotates_for_a_secret():
     res = run(token_mod.ServiceTokenManager, client, token_params(), no_log=True)
     assert res["client_secret"].startswith("rotated-secret")
     assert [c[1].rsplit("/", 1)[-1] for c in client.writes()] == ["service_tokens", "rotate"]
+    assert len(client.data["service_tokens"]) == 1
+
+
+def test_token_create_and_rotation_answers_lost_is_an_error_naming_the_way_out():
+    client = FakeClient()
+    client.lose_create_answer = client.lose_rotate_answer = True
+    with pytest.raises(AccessError, match=r"no one has its secret\. Rotate it") as err:
+        run(token_mod.ServiceTokenManager, client, token_params(), no_log=True)
+    assert "cloudflare_edge_rotate_service_tokens" in str(err.value)
     assert len(client.data["service_tokens"]) == 1
 
 

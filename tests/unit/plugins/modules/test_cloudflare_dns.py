@@ -292,8 +292,8 @@ def test_operation_order_and_diff():
         }
     ]
     diff = plan.diff()
-    assert [v["name"] for v in diff["before"]] == ["old.example.com", "same.example.com", "upd.example.com"]
-    assert [v["name"] for v in diff["after"]] == ["new.example.com", "same.example.com", "upd.example.com"]
+    assert [v["name"] for v in diff["before"]["records"]] == ["old.example.com", "same.example.com", "upd.example.com"]
+    assert [v["name"] for v in diff["after"]["records"]] == ["new.example.com", "same.example.com", "upd.example.com"]
     changes = plan.changes()
     assert changes["updated"][0]["after"]["content"] == "192.0.2.20" and changes["deleted"][0]["id"] == "d"
 
@@ -389,8 +389,8 @@ def test_record_manager_https_check_mode_then_in_place():
     new = {"priority": 1, "target": ".", "value": 'alpn="h3"'}
     res = run_record(client, check_mode=True, type="HTTPS", name="www", data=new)
     assert res["changed"] is True and res["record"]["id"] == "h1" and res["record"]["data"] == new
-    assert [v["data"]["value"] for v in res["diff"]["before"]] == ['alpn="h2"']
-    assert [v["data"]["value"] for v in res["diff"]["after"]] == ['alpn="h3"']
+    assert [v["data"]["value"] for v in res["diff"]["before"]["records"]] == ['alpn="h2"']
+    assert [v["data"]["value"] for v in res["diff"]["after"]["records"]] == ['alpn="h3"']
     assert [c[0] for c in client.calls] == ["LIST"] and client.records[0]["data"] == data
     res = run_record(client, type="HTTPS", name="www", data=new)
     assert res["changed"] is True and res["record"]["id"] == "h1"
@@ -412,3 +412,37 @@ def test_record_manager_svcb_adds_a_second_record_and_deletes_by_data():
     )
     assert res["changed"] is True and [d["id"] for d in res["deleted"]] == ["s1"]
     assert [r["data"]["target"] for r in client.records] == ["dns2.example.net"]
+
+
+# ---------------------------------------------------------------------------- plan limits
+
+FREE_ZONE = {"name": "example.com", "plan": {"legacy_id": "free", "name": "Free Website"}, "created_on": "2025-01-01"}
+OLD_FREE_ZONE = dict(FREE_ZONE, created_on="2023-05-01T00:00:00Z")
+PRO_ZONE = {"name": "example.org", "plan": {"legacy_id": "pro", "name": "Pro Website"}, "created_on": "2025-01-01"}
+
+
+def test_plan_limits_per_plan():
+    assert cf.dns_plan_limits(FREE_ZONE)["records"] == 200
+    assert cf.dns_plan_limits(OLD_FREE_ZONE)["records"] == 1000
+    pro = cf.dns_plan_limits(PRO_ZONE)
+    assert (pro["comment"], pro["tags"], pro["batch"], pro["records"]) == (500, True, 3500, 3500)
+
+
+def test_a_comment_pushed_past_the_limit_by_the_marker_names_both():
+    marker = cf.ownership_marker("comment", "x" * 40)
+    body = {"type": "TXT", "name": "note.example.com", "comment": cf.mark_comment("c" * 30, marker)}
+    (problem,) = cf.dns_limit_problems(FREE_ZONE, [body])
+    assert "TXT note.example.com: the comment is 101 characters, zone example.com (Free Website) allows 100" in problem
+    assert "the ownership marker" in problem and "may have at most 29" in problem
+    assert cf.dns_limit_problems(PRO_ZONE, [body]) == []
+    assert cf.dns_limit_problems(FREE_ZONE, [dict(body, comment=cf.mark_comment("c" * 29, marker))]) == []
+
+
+def test_tags_quota_and_batch_size_on_free():
+    body = {"type": "A", "name": "a.example.com", "tags": ["team:home"]}
+    problems = cf.dns_limit_problems(FREE_ZONE, [body], records_after=201, batch_size=500)
+    assert len(problems) == 3
+    assert "allows no DNS record tags" in problems[0]
+    assert "holds at most 200 DNS records; this change would leave 201" in problems[1]
+    assert "batch_size 500" in problems[2] and "at most 200 changes" in problems[2]
+    assert cf.dns_limit_problems(PRO_ZONE, [body], records_after=201, batch_size=500) == []
