@@ -64,6 +64,24 @@ RULE_KINDS = {
     "auth_context": ("id", "ac_id", "identity_provider_id"),
     "external_evaluation": ("evaluate_url", "keys_url"),
 }
+# Identity-based selectors (Cloudflare One docs, Access policies > Selectors: emails, emails ending in, login
+# methods, authentication method, IdP groups, SAML group, OIDC claim, external evaluation). A Service Auth
+# (`non_identity`) policy authenticates without an IdP login, so it cannot hold them in include or require.
+IDENTITY_RULES = (
+    "email",
+    "email_domain",
+    "email_list",
+    "login_method",
+    "auth_method",
+    "github-organization",
+    "gsuite",
+    "azureAD",
+    "okta",
+    "saml",
+    "oidc",
+    "auth_context",
+    "external_evaluation",
+)
 APP_DEFAULTS = {
     "session_duration": "24h",
     "allowed_idps": [],
@@ -214,6 +232,15 @@ def _validate_policy(ctx, account_id: str, body) -> dict:
     out["include"] = validate_rules(ctx, account_id, body.get("include"), "include", required=True)
     out["require"] = validate_rules(ctx, account_id, body.get("require"), "require", required=False)
     out["exclude"] = validate_rules(ctx, account_id, body.get("exclude"), "exclude", required=False)
+    if out["decision"] == "non_identity":
+        for field in ("include", "require"):
+            for i, rule in enumerate(out[field]):
+                kind = next(iter(rule))
+                if kind in IDENTITY_RULES:
+                    raise invalid(
+                        f"{field}[{i}]: '{kind}' is an identity rule; a non_identity (Service Auth) policy "
+                        "accepts only non-identity rules such as service_token or any_valid_service_token"
+                    )
     if "session_duration" in body and body["session_duration"] is not None:
         _check_duration(body["session_duration"], "session_duration")
     for key in ("approval_required", "purpose_justification_required", "isolation_required"):
@@ -356,7 +383,9 @@ def app_public(ctx, app: dict) -> dict:
     for ref in sorted(app.get("policies", []), key=lambda r: r["precedence"]):
         pol = by_id.get(ref["id"])
         if pol is not None:
-            full = policy_public(ctx, pol)
+            # An application's policies[] item: the policy plus its precedence, without the reusable-policy
+            # listing fields app_count and reusable (SDK 4.x SelfHostedApplicationPolicy).
+            full = _strip(pol)
             full["precedence"] = ref["precedence"]
             expanded.append(full)
     out["policies"] = expanded
@@ -485,8 +514,19 @@ def delete_group(ctx):
 # --------------------------------------------------------------------------- service tokens
 
 
+SECRET_ANSWER_FIELDS = ("id", "name", "client_id", "created_at", "updated_at", "duration")
+
+
 def token_public(tok: dict) -> dict:
     return _strip(tok)
+
+
+def token_with_secret(tok: dict, secret: str) -> dict:
+    """Create and rotate answers: the ServiceTokenCreateResponse/RotateResponse schema (no expires_at,
+    no last_seen_at; read the token to see its expiry) plus the one-time client_secret."""
+    out = {k: copy.deepcopy(tok[k]) for k in SECRET_ANSWER_FIELDS}
+    out["client_secret"] = secret
+    return out
 
 
 def _expiry(duration: str) -> str:
@@ -531,9 +571,7 @@ def create_service_token(ctx):
         "_account": account_id,
     }
     ctx.store.data["service_tokens"].append(tok)
-    out = token_public(tok)
-    out["client_secret"] = secret
-    return 201, out, None
+    return 201, token_with_secret(tok, secret), None
 
 
 def put_service_token(ctx):
@@ -554,9 +592,7 @@ def rotate_service_token(ctx):
     secret = random_hex(32)
     tok["_client_secret_sha256"] = sha256(secret)
     tok["updated_at"] = now_iso()
-    out = token_public(tok)
-    out["client_secret"] = secret
-    return 200, out, None
+    return 200, token_with_secret(tok, secret), None
 
 
 def refresh_service_token(ctx):

@@ -202,7 +202,7 @@ class Store:
                     "original_registrar": None,
                     "original_dnshost": None,
                     "account": {"id": acct, "name": names.get(acct, acct)},
-                    "owner": {"id": None, "type": "user", "email": None},
+                    "owner": {"id": None, "name": None, "type": "user"},
                     "permissions": ["#dns_records:edit", "#dns_records:read", "#zone:read"],
                     "plan": _plan(z.get("plan", "free")),
                     "meta": {"step": 2, "phishing_detected": False},

@@ -11,11 +11,49 @@ import re
 from cfemu_core import ApiError, dns_error, new_hex_id, now_iso, paginate, qbool, qget, require_object, zone_is_free
 
 TYPES = ("A", "AAAA", "CNAME", "TXT", "MX", "SRV", "CAA", "NS", "PTR", "HTTPS", "SVCB", "URI")
+# Every type the API knows (the `type` list filter takes these; SDK 4.x RecordListParams.type).
+API_TYPES = (
+    "A",
+    "AAAA",
+    "CAA",
+    "CERT",
+    "CNAME",
+    "DNSKEY",
+    "DS",
+    "HTTPS",
+    "LOC",
+    "MX",
+    "NAPTR",
+    "NS",
+    "OPENPGPKEY",
+    "PTR",
+    "SMIMEA",
+    "SRV",
+    "SSHFP",
+    "SVCB",
+    "TLSA",
+    "TXT",
+    "URI",
+)
 PROXIABLE = ("A", "AAAA", "CNAME")
 DATA_TYPES = ("SRV", "CAA", "HTTPS", "SVCB", "URI")
+# Required `data` keys, in the order the API names the first missing one ("<key> is a required data field.").
+DATA_REQUIRED = {
+    "SRV": ("priority", "weight", "port", "target"),
+    "CAA": ("tag", "value"),
+    "HTTPS": ("priority", "target"),
+    "SVCB": ("priority", "target"),
+    "URI": ("weight", "target"),
+}
 USER_FIELDS = ("type", "name", "content", "ttl", "proxied", "comment", "tags", "priority", "data", "settings")
-SETTINGS_KEYS = {"ipv4_only": ("A", "AAAA"), "ipv6_only": ("A", "AAAA"), "flatten_cname": ("CNAME",)}
+# The record schema gives every type `settings.ipv4_only`/`ipv6_only`; only CNAME has `flatten_cname`.
+SETTINGS_KEYS = {"ipv4_only": None, "ipv6_only": None, "flatten_cname": ("CNAME",)}
 LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
+TAG_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+ORDER_FIELDS = ("type", "name", "content", "ttl", "proxied")
+# Stored records keep these for the emulator's own bookkeeping; API answers never carry them.
+INTERNAL_FIELDS = ("zone_id", "zone_name")
+DNS_PER_PAGE_MAX = 5_000_000
 BATCH_LIMIT_FREE = 200
 BATCH_LIMIT_PAID = 3500
 COMMENT_MAX_FREE = 100
@@ -94,6 +132,9 @@ def _data_content(rtype: str, data: dict, body_priority) -> tuple[str, dict, int
     """Validate a structured `data` object; return (content, data, priority)."""
     if not isinstance(data, dict):
         raise dns_error(9101, f"data must be an object for {rtype} records.")
+    for key in DATA_REQUIRED[rtype]:
+        if data.get(key) is None:
+            raise dns_error(9101, f"{key} is a required data field.")
     if rtype == "SRV":
         d = {
             "priority": _int_in(data.get("priority"), 0, 65535, 9101, "data.priority"),
@@ -101,7 +142,8 @@ def _data_content(rtype: str, data: dict, body_priority) -> tuple[str, dict, int
             "port": _int_in(data.get("port"), 0, 65535, 9101, "data.port"),
             "target": "." if data.get("target") == "." else _hostname(data.get("target"), "data.target"),
         }
-        return f"{d['weight']} {d['port']} {d['target']}", d, d["priority"]
+        # SRV content is "priority weight port target"; the record has no top-level priority (SDK 4.x SRVRecord).
+        return f"{d['priority']} {d['weight']} {d['port']} {d['target']}", d, None
     if rtype == "CAA":
         tag = data.get("tag")
         if tag not in ("issue", "issuewild", "iodef"):
@@ -132,32 +174,11 @@ def _data_content(rtype: str, data: dict, body_priority) -> tuple[str, dict, int
     return f'{d["weight"]} "{target}"', d, prio
 
 
-def _parse_content_data(rtype: str, content):
-    """Build `data` from content text for the structured types (clients may send either)."""
-    if not isinstance(content, str) or not content.strip():
-        raise dns_error(9101, f"{rtype} records need a data object (or content).")
-    parts = content.split()
-    try:
-        if rtype == "SRV" and len(parts) == 4:
-            return {"priority": int(parts[0]), "weight": int(parts[1]), "port": int(parts[2]), "target": parts[3]}
-        if rtype == "CAA" and len(parts) >= 3:
-            return {"flags": int(parts[0]), "tag": parts[1], "value": " ".join(parts[2:]).strip('"')}
-        if rtype in ("HTTPS", "SVCB") and len(parts) >= 2:
-            return {"priority": int(parts[0]), "target": parts[1].rstrip(".") or ".", "value": " ".join(parts[2:])}
-        if rtype == "URI" and len(parts) == 2:
-            return {"weight": int(parts[0]), "target": parts[1].strip('"')}
-    except ValueError:
-        pass
-    raise dns_error(9101, f"Content for {rtype} record is invalid; send a data object instead.")
-
-
 def validate_record(zone: dict, body: dict, base: dict | None = None) -> dict:
     """Return the normalised user-settable fields of a record, or raise ApiError."""
     body = require_object(body)
     merged = {k: base[k] for k in USER_FIELDS if base is not None and k in base}
     incoming = {k: v for k, v in body.items() if k in USER_FIELDS}
-    if base is not None and ("content" in incoming) and "data" not in incoming:
-        merged.pop("data", None)
     merged.update(incoming)
     rtype = merged.get("type")
     if not isinstance(rtype, str) or not rtype:
@@ -169,6 +190,8 @@ def validate_record(zone: dict, body: dict, base: dict | None = None) -> dict:
         )
     if "name" not in merged:
         raise dns_error(9000, "name is required.")
+    if rtype not in DATA_TYPES and "content" in incoming and "data" not in incoming:
+        merged.pop("data", None)  # a PATCH that turns a data-based record into a content-based one
     out = {"type": rtype, "name": normalize_name(merged["name"], zone["name"])}
 
     ttl = merged.get("ttl", 1)
@@ -215,10 +238,10 @@ def validate_record(zone: dict, body: dict, base: dict | None = None) -> dict:
         if len(content) > 4096:
             raise dns_error(9009, "Content for TXT record is too long (max 4096 characters).")
         out["content"] = content
-    else:  # structured types
+    else:  # structured types: `content` is read-only (formatted from `data`); `data` is required
         data = merged.get("data")
         if data is None:
-            data = _parse_content_data(rtype, content)
+            raise dns_error(9101, f"{DATA_REQUIRED[rtype][0]} is a required data field.")
         content_text, data, prio = _data_content(rtype, data, merged.get("priority"))
         if rtype == "SRV":
             labels = out["name"].split(".")
@@ -237,15 +260,18 @@ def validate_record(zone: dict, body: dict, base: dict | None = None) -> dict:
     out["comment"] = comment or None
 
     tags = merged.get("tags") or []
-    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-        raise dns_error(9102, "tags must be a list of 'name:value' strings.")
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise dns_error(9102, "tags must be a list of strings of the form name:value.")
+    for tag in tags:
+        name, sep, _value = tag.partition(":")
+        if not sep or not TAG_NAME.match(name):
+            raise dns_error(
+                9102,
+                f"Invalid tag '{tag}': a tag has the form name:value, and the name consists of only "
+                "letters, numbers, underscores and hyphens.",
+            )
     if tags and zone_is_free(zone):
-        raise ApiError(
-            400,
-            1004,
-            "DNS Validation Error",
-            chain=[(9102, "DNS record tags are not available on the Free plan (use comment instead).")],
-        )
+        raise dns_error(9300, f"DNS record has {len(tags)} tags, exceeding the quota of 0.")
     seen = []
     for tag in tags:
         name, sep, value = tag.partition(":")
@@ -260,10 +286,14 @@ def validate_record(zone: dict, body: dict, base: dict | None = None) -> dict:
     for key, val in settings.items():
         if key not in SETTINGS_KEYS:
             raise dns_error(9103, f"Unknown setting '{key}' (known: {', '.join(SETTINGS_KEYS)}).")
-        if rtype not in SETTINGS_KEYS[key]:
+        if SETTINGS_KEYS[key] is not None and rtype not in SETTINGS_KEYS[key]:
             raise dns_error(9103, f"Setting '{key}' does not apply to {rtype} records.")
         if not isinstance(val, bool):
             raise dns_error(9103, f"Setting '{key}' must be true or false.")
+    if settings.get("flatten_cname") and proxied:
+        raise dns_error(
+            9103, "flatten_cname is unavailable for proxied records: a proxied CNAME record is always flattened."
+        )
     out["settings"] = dict(settings)
     return out
 
@@ -310,6 +340,11 @@ def _materialise(zone: dict, fields: dict, rid: str, created_on: str, old: dict 
         same = old is not None and old.get("tags") == fields["tags"]
         rec["tags_modified_on"] = old.get("tags_modified_on", ts) if same else ts
     return rec
+
+
+def public_record(rec: dict) -> dict:
+    """A stored record as the API answers it: no zone_id/zone_name (dropped from the record schema)."""
+    return {k: copy.deepcopy(v) for k, v in rec.items() if k not in INTERNAL_FIELDS}
 
 
 def _find(records: list, zone_id: str, rid) -> int:
@@ -392,6 +427,21 @@ def _tag_match(rec: dict, query: dict) -> list:
     return results
 
 
+def _default_order_key(rec: dict) -> tuple:
+    return (rec["type"], rec["name"], rec["content"])
+
+
+def _choice(query: dict, name: str, allowed: tuple, default):
+    val = qget(query, name)
+    if val is None or val == "":
+        return default
+    if val not in allowed:
+        raise ApiError(
+            400, 1001, f"Invalid value for query parameter '{name}': '{val}' is not one of {', '.join(allowed)}"
+        )
+    return val
+
+
 def list_records(ctx):
     zone = ctx.store.zone(ctx.params["zone"], ctx.rel_path)
     q = ctx.query
@@ -399,6 +449,10 @@ def list_records(ctx):
     tag_any = (qget(q, "tag_match") or "all").lower() == "any"
     proxied = qbool(q, "proxied")
     rtype = qget(q, "type")
+    if rtype and rtype.upper() not in API_TYPES:
+        raise ApiError(400, 1001, f"Invalid value for query parameter 'type': '{rtype}' is not a DNS record type")
+    order = _choice(q, "order", ORDER_FIELDS, None)
+    direction = _choice(q, "direction", ("asc", "desc"), "asc")
     search = (qget(q, "search") or "").lower()
     out = []
     for rec in ctx.store.data["dns_records"]:
@@ -420,34 +474,36 @@ def list_records(ctx):
         if checks and not (any(checks) if match_any else all(checks)):
             continue
         out.append(rec)
-    order = qget(q, "order")
-    if order in ("type", "name", "content", "ttl", "proxied"):
-        out.sort(key=lambda r: r[order], reverse=(qget(q, "direction") or "asc").lower() == "desc")
-    chunk, info = paginate(out, q, default=100, minimum=1, maximum=5000)
-    return 200, copy.deepcopy(chunk), info
+    # Without `order` the API lists by type, then name, then content (not in creation order).
+    if order is None:
+        out.sort(key=_default_order_key, reverse=direction == "desc")
+    else:
+        out.sort(key=lambda r: (r[order], *_default_order_key(r)), reverse=direction == "desc")
+    chunk, info = paginate(out, q, default=100, minimum=1, maximum=DNS_PER_PAGE_MAX)
+    return 200, [public_record(r) for r in chunk], info
 
 
 def get_record(ctx):
     zone = ctx.store.zone(ctx.params["zone"], ctx.rel_path)
     records = ctx.store.data["dns_records"]
-    return 200, copy.deepcopy(records[_find(records, zone["id"], ctx.params["id"])]), None
+    return 200, public_record(records[_find(records, zone["id"], ctx.params["id"])]), None
 
 
 def create_record(ctx):
     zone = ctx.store.zone(ctx.params["zone"], ctx.rel_path)
-    return 200, copy.deepcopy(op_create(ctx.store.data["dns_records"], zone, ctx.body)), None
+    return 200, public_record(op_create(ctx.store.data["dns_records"], zone, ctx.body)), None
 
 
 def put_record(ctx):
     zone = ctx.store.zone(ctx.params["zone"], ctx.rel_path)
     rec = op_replace(ctx.store.data["dns_records"], zone, ctx.params["id"], ctx.body, patch=False)
-    return 200, copy.deepcopy(rec), None
+    return 200, public_record(rec), None
 
 
 def patch_record(ctx):
     zone = ctx.store.zone(ctx.params["zone"], ctx.rel_path)
     rec = op_replace(ctx.store.data["dns_records"], zone, ctx.params["id"], ctx.body, patch=True)
-    return 200, copy.deepcopy(rec), None
+    return 200, public_record(rec), None
 
 
 def delete_record(ctx):
@@ -489,7 +545,7 @@ def batch_records(ctx):
                 else:
                     fields = {k: v for k, v in item.items() if k != "id"}
                     rec = op_replace(working, zone, item["id"], fields, patch=kind == "patches")
-                result[kind].append(copy.deepcopy(rec))
+                result[kind].append(public_record(rec))
             except ApiError as exc:
                 for err in exc.errors:
                     err = dict(err)

@@ -13,10 +13,23 @@ import secrets
 
 from cfemu_core import ApiError, new_uuid, now_iso, paginate, qbool, qget, require_object
 
-SERVICE_RE = re.compile(
-    r"^(https?://|unix:|unix\+tls:|tcp://|ssh://|rdp://|smb://|http_status:\d{3}$|hello_world$|bastion$)"
-)
+# Tunnel configuration errors: HTTP 400, code 1056, "Bad Configuration: Validation failed: <cloudflared's
+# message>\n". The API runs cloudflared's own ingress validation (ingress/ingress.go validateIngress), so the
+# messages below are cloudflared's, checked in cloudflared's order (per rule: service, access, hostname, path).
+CONFIG_ERROR = 1056
+ERR_NO_RULES = "The config file doesn't contain any ingress rules"
 LAST_RULE_MSG = "The last ingress rule must match all URLs (i.e. it should not have a hostname or path filter)"
+ERR_BAD_WILDCARD = (
+    'Hostname patterns can have at most one wildcard character ("*") and it can only be used for subdomains, '
+    'e.g. "*.example.com"'
+)
+ERR_HOST_PORT = "Hostname cannot contain a port"
+HELLO_WORLD = ("hello_world", "hello-world", "helloworld")
+# originRequest / warp-routing fields that cloudflared decodes as CustomDuration: strconv.ParseInt on the raw
+# JSON value, i.e. whole seconds written as a JSON integer ("30s" or 30.5 are refused).
+ORIGIN_DURATIONS = ("connectTimeout", "tlsTimeout", "tcpKeepAlive", "keepAliveTimeout")
+WARP_DURATIONS = ("connectTimeout", "tcpKeepAlive")
+URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 PUBLIC_FIELDS = (
     "id",
     "account_tag",
@@ -257,46 +270,152 @@ def get_config(ctx):
     return 200, _config_result(ctx, _get(ctx, live=True)), None
 
 
-def _valid_rule_host(host) -> bool:
-    if not isinstance(host, str) or not host:
-        return False
-    rest = host[2:] if host.startswith("*.") else host
-    return "*" not in rest and " " not in rest
+def config_error(message: str) -> ApiError:
+    return ApiError(400, CONFIG_ERROR, f"Bad Configuration: Validation failed: {message}\n")
+
+
+def _go_quote(text: str) -> str:
+    """Go's strconv.Quote for the ASCII cases that matter here."""
+    return json.dumps(text)
+
+
+def _check_duration(value, where: str) -> None:
+    if value is None:  # JSON null leaves the pointer field unset
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raw = json.dumps(value, separators=(",", ":"))
+        raise config_error(f"strconv.ParseInt: parsing {_go_quote(raw)}: invalid syntax ({where})")
+
+
+def _check_origin_request(origin, where: str) -> None:
+    if origin is None:
+        return
+    if not isinstance(origin, dict):
+        raise config_error(f"{where} must be an object")
+    for key in ORIGIN_DURATIONS:
+        _check_duration(origin.get(key), f"{where}.{key}")
+
+
+def _split_host_port(hostport: str):
+    """Go's net.SplitHostPort: (host, port) or None when it fails."""
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        if end < 0 or not hostport[end + 1 :].startswith(":") or ":" in hostport[end + 2 :]:
+            return None
+        return hostport[1:end], hostport[end + 2 :]
+    if hostport.count(":") != 1:
+        return None
+    host, _sep, port = hostport.partition(":")
+    return host, port
+
+
+def _check_service(service) -> None:
+    """cloudflared's URL-service checks (url.Parse, then scheme+hostname, then no path)."""
+    text = service if isinstance(service, str) else ""
+    m = URL_SCHEME.match(text)
+    if not m:  # no scheme: url.Parse gives Scheme == "" (e.g. "localhost:8080" parses as scheme "localhost")
+        raise config_error(f"{text} is an invalid address, please make sure it has a scheme and a hostname")
+    rest = text[m.end() :]
+    if not rest.startswith("//"):  # opaque URL: no hostname
+        raise config_error(f"{text} is an invalid address, please make sure it has a scheme and a hostname")
+    rest = rest[2:]
+    cut = min([i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0] or [len(rest)])
+    authority, remainder = rest[:cut], rest[cut:]
+    hostport = authority.rpartition("@")[2]
+    host = hostport
+    if ":" in hostport and not (hostport.startswith("[") and hostport.endswith("]")):
+        host, _sep, port = hostport.rpartition(":")
+        if port and not port.isdigit():
+            raise config_error(f'parse "{text}": invalid port ":{port}" after host')
+    host = host.strip("[]")
+    if not host:
+        raise config_error(f"{text} is an invalid address, please make sure it has a scheme and a hostname")
+    path = remainder.split("?", 1)[0].split("#", 1)[0]
+    if path:
+        raise config_error(
+            f"{text} is an invalid address, ingress rules don't support proxying to a different path on the "
+            "origin service. The path will be the same as the eyeball request's path"
+        )
+
+
+def _check_http_status(service: str) -> None:
+    code = service[len("http_status:") :]
+    if not re.fullmatch(r"[+-]?[0-9]+", code):
+        raise config_error(f"invalid HTTP status code: strconv.Atoi: parsing {_go_quote(code)}: invalid syntax")
+    status = int(code)
+    if status < 100 or status > 999:
+        raise config_error(f"invalid HTTP status code: {status}")
+
+
+def _check_hostname(rule: dict, index: int, total: int) -> None:
+    hostname = rule.get("hostname") or ""
+    path = rule.get("path") or ""
+    if _split_host_port(hostname) is not None:
+        raise config_error(ERR_HOST_PORT)
+    if hostname.rfind("*") > 0:
+        raise config_error(ERR_BAD_WILDCARD)
+    catch_all = hostname in ("", "*") and path == ""
+    last = index == total - 1
+    if last and not catch_all:
+        raise config_error(LAST_RULE_MSG)
+    if not last and catch_all:
+        raise config_error(
+            f"Rule #{index + 1} is matching the hostname '{hostname}', but this will match every hostname, "
+            "meaning the rules which follow it will never be triggered."
+        )
 
 
 def validate_config(config) -> None:
     if not isinstance(config, dict):
-        raise ApiError(400, 1055, "config must be an object")
+        raise config_error("config must be an object")
+    _check_origin_request(config.get("originRequest"), "originRequest")
+    warp = config.get("warp-routing")
+    if warp is not None:
+        if not isinstance(warp, dict):
+            raise config_error("warp-routing must be an object")
+        for key in WARP_DURATIONS:
+            _check_duration(warp.get(key), f"warp-routing.{key}")
     ingress = config.get("ingress")
-    if ingress is None:
-        return
-    if not isinstance(ingress, list) or not ingress:
-        raise ApiError(400, 1055, "config.ingress must be a non-empty list of rules")
+    if ingress is not None and not isinstance(ingress, list):
+        raise config_error("ingress must be a list of rules")
+    if not ingress:
+        raise config_error(ERR_NO_RULES)
     for i, rule in enumerate(ingress):
         if not isinstance(rule, dict):
-            raise ApiError(400, 1055, f"ingress[{i}] must be an object")
-        service = rule.get("service")
-        if not isinstance(service, str) or not SERVICE_RE.match(service):
-            raise ApiError(400, 1055, f"ingress[{i}].service '{service}' is not a valid origin service")
-        host = rule.get("hostname")
-        if host not in (None, "") and not _valid_rule_host(host):
-            raise ApiError(400, 1055, f"ingress[{i}].hostname '{host}' is invalid")
+            raise config_error(f"ingress rule #{i + 1} must be an object")
+        for key in ("hostname", "path", "service"):
+            if rule.get(key) is not None and not isinstance(rule[key], str):
+                raise config_error(f"ingress rule #{i + 1}: {key} must be a string")
+        origin = rule.get("originRequest")
+        _check_origin_request(origin, f"ingress rule #{i + 1} originRequest")
+        origin = origin or {}
+        service = rule.get("service") or ""
+        if service.startswith(("unix:", "unix+tls:")) or service in HELLO_WORLD or service == "socks-proxy":
+            pass
+        elif service.startswith("http_status:"):
+            _check_http_status(service)
+        elif service == "bastion" or origin.get("bastionMode"):
+            pass
+        else:
+            _check_service(service)
+        access = origin.get("access")
+        if isinstance(access, dict) and access.get("required"):
+            if not access.get("teamName") and access.get("audTag"):
+                raise config_error("access.TeamName cannot be blank when access.audTags are present")
+        _check_hostname(rule, i, len(ingress))
         path = rule.get("path")
-        if path not in (None, ""):
+        if path:
             try:
                 re.compile(path)
-            except (re.error, TypeError):
-                raise ApiError(400, 1055, f"ingress[{i}].path is not a valid regular expression") from None
-    last = ingress[-1]
-    if last.get("hostname") or last.get("path"):
-        raise ApiError(400, 1055, f"Validation failed: {LAST_RULE_MSG}")
+            except re.error as exc:
+                raise config_error(f"Rule #{i + 1} has an invalid regex: error parsing regexp: {exc}") from None
 
 
 def put_config(ctx):
     body = require_object(ctx.body)
     tun = _get(ctx, live=True)
     if "config" not in body:
-        raise ApiError(400, 1055, "config is required")
+        raise config_error(ERR_NO_RULES)
     validate_config(body["config"])
     previous = ctx.store.data["tunnel_configs"].get(tun["id"])
     stored = {

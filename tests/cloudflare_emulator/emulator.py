@@ -89,14 +89,19 @@ def _verify_result(tok):
 
 def list_accounts(ctx):
     accounts = [a for a in ctx.store.data["accounts"] if _token_sees(ctx.principal, a["id"])]
-    items = [{**a, "type": "standard", "settings": {}, "created_on": "2026-01-01T00:00:00.000000Z"} for a in accounts]
+    items = [_account_public(a) for a in accounts]
     chunk, info = paginate(items, ctx.query, default=20, minimum=5, maximum=50)
     return 200, chunk, info
 
 
 def get_account(ctx):
     acct = ctx.store.account(ctx.params["account"], ctx.rel_path)
-    return 200, {**acct, "type": "standard", "settings": {}, "created_on": "2026-01-01T00:00:00.000000Z"}, None
+    return 200, _account_public(acct), None
+
+
+def _account_public(acct: dict) -> dict:
+    """The Account schema: id, name, created_on, settings (no `type`: SDK 4.x and current models lack it)."""
+    return {**acct, "settings": {"enforce_twofactor": False}, "created_on": "2026-01-01T00:00:00.000000Z"}
 
 
 def _token_sees(tok, account_id: str) -> bool:
