@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine answers, installing and starting one when none does.
+# Make sure a Docker engine answers, installing and starting one when none does (and the tools
+# the image builds and Molecule need beside it: debootstrap, rsync).
 # The test machines run no systemd, so dockerd is started in the background; on a
 # normal host with systemd the engine is started through it.
 set -euo pipefail
@@ -9,6 +10,9 @@ need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v docker >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
+# Molecule's Docker driver copies a scenario's build context with rsync (the firewall scenario builds
+# its target image at create).
+command -v rsync >/dev/null 2>&1 || need_pkgs+=(rsync)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "need root to install ${need_pkgs[*]}" >&2; exit 1; }
   echo "installing ${need_pkgs[*]}"

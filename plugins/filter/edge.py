@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import decision_problem
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import IngressError, build_ingress
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
     ServiceModelError,
@@ -155,13 +156,9 @@ def edge_problems(services, domain, policies, tokens, settings=None):
                             f"{where}.{key}[{j}]: service token {ref!r} is not in homelab_access_service_tokens "
                             f"(listed: {', '.join(sorted(token_names)) or 'none'})."
                         )
-        if policy.get("decision") == "non_identity" and any(
-            "email" in r or "email_domain" in r for r in policy.get("include") or [] if isinstance(r, dict)
-        ):
-            problems.append(
-                f"{where}: a non_identity policy cannot match users by e-mail; use decision 'allow' for people "
-                "and 'non_identity' for service tokens."
-            )
+        problem = decision_problem(policy.get("decision"), policy)
+        if problem:
+            problems.append(f"{where}.{problem}.")
         duration = policy.get("session_duration")
         if duration is not None and not (isinstance(duration, str) and _DURATION_RE.match(duration)):
             problems.append(f"{where}: session_duration must be a duration such as '24h' or '30m', got {duration!r}.")

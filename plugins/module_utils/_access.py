@@ -194,6 +194,45 @@ _GITHUB_KEYS = ("github-organization", "github_organization")
 
 FRIENDLY_RULE_KEYS = tuple(sorted(list(_SCALAR_RULES) + list(_FLAG_RULES) + ["github-organization"]))
 
+# Rule types that identify a person through a login (Cloudflare One, Access policy selectors). A
+# Service Auth policy (decision non_identity) admits without any login, so Cloudflare refuses them
+# in its include and require lists.
+IDENTITY_RULE_TYPES = (
+    "email",
+    "email_domain",
+    "email_list",
+    "login_method",
+    "auth_method",
+    "github-organization",
+    "github_organization",
+    "gsuite",
+    "azureAD",
+    "okta",
+    "saml",
+    "oidc",
+    "auth_context",
+    "external_evaluation",
+)
+
+
+def decision_problem(decision, rules_by_option):
+    """Why the rules cannot go with ``decision`` (friendly or API form), or None when they can.
+
+    ``rules_by_option`` maps include/require/exclude to their rule lists.
+    """
+    if decision != "non_identity":
+        return None
+    for option in ("include", "require"):
+        for index, rule in enumerate(rules_by_option.get(option) or []):
+            key = next(iter(rule)) if isinstance(rule, dict) and len(rule) == 1 else None
+            if key in IDENTITY_RULE_TYPES:
+                return (
+                    "%s[%d]: a non_identity (Service Auth) policy admits without a login, so it cannot match by %s; "
+                    "use decision 'allow' for people and 'non_identity' for service tokens" % (option, index, key)
+                )
+    return None
+
+
 # The fields of each known rule type that matter when comparing (the API may add others).
 _COMPARE_FIELDS = {
     "email": ("email",),

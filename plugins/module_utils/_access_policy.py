@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
     AccessError,
     AccessTask,
+    decision_problem,
     durations_equal,
     policy_ids_in_order,
     rules_equal,
@@ -99,6 +100,12 @@ class PolicyManager:
 
     def present(self, name, existing):
         want = self.desired()
+        current = existing or {}
+        decision = want["decision"] or current.get("decision")
+        rules = {o: want[o] if want.get(o) is not None else current.get(o) for o in RULE_OPTIONS}
+        problem = decision_problem(decision, rules)
+        if problem:
+            raise AccessError("policy %r: %s" % (name, problem))
         if existing is None:
             missing = []
             if not want["decision"]:

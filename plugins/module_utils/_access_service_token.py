@@ -122,7 +122,8 @@ class ServiceTokenManager:
             rotated = self.task.action("service_token", existing["id"], "rotate")
             if rotated is not None:
                 secret = rotated.get(SECRET)
-                current = rotated
+                # A rotation changes the secret, not the expiry (its answer carries none).
+                current = dict(rotated, expires_at=rotated.get("expires_at") or current.get("expires_at"))
         after = view(current, VIEW_FIELDS)
         return self.result(before, after, secret=secret, after_secret="(rotated)" if self.rotated else None)
 

@@ -1048,6 +1048,10 @@ def record_identity(rec):
     return normalise_content(rtype, rec.get("content"))
 
 
+# A DNS record tag: "name:value", the name of letters, digits, '-' and '_' (Cloudflare's schema).
+_TAG_RE = re.compile(r"^[A-Za-z0-9_-]+:")
+
+
 def validate_record(spec, zone_name, where="", require_value=True):
     """Check one desired record; return it normalised (``name`` as FQDN, ``type`` upper-case).
 
@@ -1095,10 +1099,19 @@ def validate_record(spec, zone_name, where="", require_value=True):
         )
     if rec.get("tags") is not None:
         for tag in rec["tags"]:
-            if not isinstance(tag, str) or ":" not in tag:
+            if not isinstance(tag, str) or not _TAG_RE.match(tag):
                 raise CloudflareInputError(
-                    "each tag must look like 'name:value', got %r" % (tag,), option=where + "tags"
+                    "each tag must look like 'name:value' with a name of letters, digits, '-' and '_', got %r"
+                    % (tag,),
+                    option=where + "tags",
                 )
+    settings = rec.get("settings") or {}
+    if isinstance(settings, dict) and settings.get("flatten_cname") and rec.get("proxied"):
+        # A proxied CNAME is already answered with Cloudflare's addresses; Cloudflare refuses both.
+        raise CloudflareInputError(
+            "settings.flatten_cname cannot be combined with proxied: true (a proxied record is never flattened)",
+            option=where + "settings",
+        )
     if rtype in DATA_TYPES:
         if rec.get("content") is not None and rec.get("data") is None:
             raise CloudflareInputError(

@@ -146,8 +146,11 @@ client_secret:
   type: str
   sample: "<secret>"
 expires_at:
-  description: When the token expires.
-  returned: when the token exists
+  description:
+    - When the token expires.
+    - Cloudflare's answer to a create carries no expiry, so a run that creates the token returns none; the
+      next run does (a rotation keeps the expiry it had).
+  returned: when the token exists and Cloudflare reported its expiry
   type: str
   sample: "2027-01-01T00:00:00Z"
 service_token:

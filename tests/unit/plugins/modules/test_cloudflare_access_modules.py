@@ -518,6 +518,28 @@ def test_token_create_and_rotation_answers_lost_is_an_error_naming_the_way_out()
     assert len(client.data["service_tokens"]) == 1
 
 
+def test_token_rotation_keeps_the_expiry():
+    tok = dict(TOKENS[0], expires_at="2030-01-01T00:00:00Z")
+    client = FakeClient({"service_tokens": [tok]})
+    res = run(token_mod.ServiceTokenManager, client, token_params(rotate=True), no_log=True)
+    assert res["rotated"] and res["expires_at"] == "2030-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        {"include": [{"email": "me@example.com"}]},
+        {"include": [{"any_valid_service_token": True}], "require": [{"login_method": IDP_GITHUB}]},
+    ],
+)
+def test_non_identity_policy_refuses_identity_rules_before_any_write(rules):
+    client = FakeClient()
+    params = policy_params(decision="non_identity", **rules)
+    with pytest.raises(AccessError, match=r"non_identity \(Service Auth\) policy admits without a login"):
+        run(policy_mod.PolicyManager, client, params)
+    assert client.writes() == []
+
+
 def test_token_refresh_window_and_duration_update():
     tok = dict(TOKENS[0], duration="8760h", expires_at="2030-01-01T00:00:00Z")
     client = FakeClient({"service_tokens": [tok]})

@@ -446,3 +446,22 @@ def test_tags_quota_and_batch_size_on_free():
     assert "holds at most 200 DNS records; this change would leave 201" in problems[1]
     assert "batch_size 500" in problems[2] and "at most 200 changes" in problems[2]
     assert cf.dns_limit_problems(PRO_ZONE, [body], records_after=201, batch_size=500) == []
+
+
+@pytest.mark.parametrize("tag", ["my.team:x", ":x", "no-colon", "sp ace:x"])
+def test_tags_need_a_plain_name_before_the_colon(tag):
+    with pytest.raises(cf.CloudflareInputError, match="name:value"):
+        cf.validate_record({"type": "A", "name": "a", "content": "192.0.2.1", "tags": [tag]}, "example.com")
+
+
+def test_flatten_cname_cannot_be_proxied():
+    spec = {
+        "type": "CNAME",
+        "name": "a",
+        "content": "b.example.net",
+        "proxied": True,
+        "settings": {"flatten_cname": True},
+    }
+    with pytest.raises(cf.CloudflareInputError, match="flatten_cname cannot be combined with proxied"):
+        cf.validate_record(spec, "example.com")
+    assert cf.validate_record(dict(spec, proxied=False), "example.com")["settings"] == {"flatten_cname": True}
