@@ -1101,8 +1101,7 @@ def validate_record(spec, zone_name, where="", require_value=True):
         for tag in rec["tags"]:
             if not isinstance(tag, str) or not _TAG_RE.match(tag):
                 raise CloudflareInputError(
-                    "each tag must look like 'name:value' with a name of letters, digits, '-' and '_', got %r"
-                    % (tag,),
+                    "each tag must look like 'name:value' with a name of letters, digits, '-' and '_', got %r" % (tag,),
                     option=where + "tags",
                 )
     settings = rec.get("settings") or {}
