@@ -230,7 +230,7 @@ def test_a_token_whose_secret_never_arrived_fails_until_rotated(run_playbook, em
     first = tmp_path / "first"
     other = tmp_path / "other"
     assert run_playbook("edge.yml", extra_vars={"edge_secrets_dir": str(first)}).rc == 0
-    for _ in range(2):
+    for _attempt in range(2):
         emulator.clear_requests()
         result = run_playbook("edge.yml", extra_vars={"edge_secrets_dir": str(other)})
         assert result.rc != 0

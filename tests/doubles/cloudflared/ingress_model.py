@@ -442,7 +442,7 @@ class _RE2Parser:
             return ord(char), end
         if char in "01234567" and (char == "0" or (end < len(text) and text[end] in "01234567")):
             value = int(char)
-            for _ in range(2):
+            for _attempt in range(2):
                 if end < len(text) and text[end] in "01234567":
                     value, end = value * 8 + int(text[end]), end + 1
             return value, end
