@@ -255,3 +255,45 @@ def test_a_token_whose_secret_never_arrived_fails_until_rotated(run_playbook, em
     again = run_playbook("edge.yml", extra_vars={"edge_secrets_dir": str(other)})
     assert again.rc == 0 and again.changed == 0
     assert [r for r in emulator.requests() if r["method"] != "GET"] == []
+
+
+@pytest.mark.parametrize("mode", ["local", "remote"])
+def test_access_before_publish_a_failed_access_step_publishes_nothing(run_playbook, emulator, tmp_path, mode):
+    """A token without Access permission: the Access step fails, and no DNS record and no ingress
+    rule points any hostname at the tunnel (the applications come first)."""
+    token = emulator.token_with("zone:read", "dns:edit", "tunnel:edit")
+    result = run_playbook(
+        "edge.yml",
+        extra_vars={"edge_secrets_dir": str(tmp_path / "secrets"), "edge_tunnel_mode": mode},
+        env=emulator.env(token),
+    )
+    assert result.rc != 0
+    result.assert_no_traceback()
+    failed = result[
+        "homelab.mcp_edge.cloudflare_edge : Access | Why it failed (the module's message; it never holds a secret)"
+    ]
+    assert "censored" not in json.dumps(failed) and failed["msg"], failed
+    state = emulator.state()
+    assert state["access_apps"] == []
+    assert [r for r in state["dns_records"] if r["type"] == "CNAME"] == []
+    tunnel = next(t for t in state["tunnels"] if t["name"] == "home" and not t.get("deleted_at"))
+    configs = (
+        [c for c in state.get("tunnel_configs", {}).values()] if isinstance(state.get("tunnel_configs"), dict) else []
+    )
+    assert not any(rule.get("hostname") for c in configs for rule in (c.get("config") or {}).get("ingress", [])), (
+        configs
+    )
+    assert tunnel["id"]
+    writes_done = [(r["method"], r["route"]) for r in emulator.requests() if r["method"] in WRITES]
+    assert all("dns_records" not in route and "configurations" not in route for _method, route in writes_done), (
+        writes_done
+    )
+
+
+def test_check_mode_on_an_empty_account_with_a_remote_managed_tunnel(run_playbook, emulator, tmp_path):
+    """--check before the tunnel exists: the tunnel's configuration is a warning, not a failure."""
+    result = run_playbook(
+        "edge.yml", extra_vars={"edge_secrets_dir": str(tmp_path / "s"), "edge_tunnel_mode": "remote"}, check=True
+    )
+    assert result.rc == 0, result.output[-3000:]
+    assert [r for r in emulator.requests() if r["method"] in WRITES] == []
