@@ -23,6 +23,7 @@ image's ENTRYPOINT (an init such as ``tini --``) stays in front.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 
@@ -37,30 +38,51 @@ _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MEMORY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?[bkmgBKMG]?$")
 _DURATION_RE = re.compile(r"^[0-9]+(ms|s|m|h)$")
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-_ROOT_USERS = ("root", "0")
-SERVICE_KEYS = (
-    "image",
-    "command",
-    "entrypoint",
-    "env",
-    "secret_env",
-    "gateway",
-    "container_port",
-    "user",
-    "memory",
-    "cpus",
-    "pids_limit",
-    "read_only",
-    "tmpfs",
-    "restart_policy",
-    "healthcheck",
-    "networks",
-    "volumes",
+# Host paths a container must not get (as a bind mount, or anything below them) unless the service
+# says allow_host_system_mounts: true. The engine's socket is root on the host.
+HOST_SYSTEM_PATHS = (
+    "/etc",
+    "/proc",
+    "/sys",
+    "/dev",
+    "/boot",
+    "/root",
+    "/run",
+    "/var/run",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib64",
 )
 GATEWAY_KEYS = ("flavour", "allowed_origins", "bearer_token")
 HEALTHCHECK_KEYS = ("test", "interval", "timeout", "retries", "start_period")
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
 NETWORK_MODES = ("per_service", "shared")
+
+
+def is_root_user(user):
+    """uid 0 in any spelling: 'root', '0', '00', '0:0', 'root:1000', ' 0'."""
+    uid = str(user).split(":", 1)[0].strip()
+    return uid.lower() == "root" or (uid.isascii() and uid.isdigit() and int(uid) == 0)
+
+
+def host_mount_problem(volume):
+    """Why bind-mounting ``volume``'s source would hand the container the host, or None."""
+    source = volume.split(":", 1)[0].strip()
+    if not source.startswith("/"):
+        return None  # a named volume
+    path = posixpath.normpath(source)
+    if path.endswith((".sock", "/docker.sock", "/containerd.sock")):
+        return "mounts a socket of the host (the container engine's socket is root on the host)"
+    if path == "/":
+        return "mounts the host's root file system"
+    for system in HOST_SYSTEM_PATHS:
+        if path == system or path.startswith(system + "/"):
+            return f"mounts the host system path {system}"
+    return None
 
 
 def _is_port(value):
@@ -266,7 +288,7 @@ def _service_problems(service, where, settings):
     user = service.get("user", settings.get("user"))
     if not isinstance(user, str) or not user:
         problems.append(f"{where}: 'user' must be a 'uid:gid' string such as '10001:10001', got {user!r}.")
-    elif user.split(":")[0] in _ROOT_USERS:
+    elif is_root_user(user):
         problems.append(f"{where}: 'user' must not be root (got {user!r}); MCP containers run unprivileged.")
 
     memory = service.get("memory")
@@ -286,6 +308,17 @@ def _service_problems(service, where, settings):
     for key in ("tmpfs", "networks", "volumes"):
         if key in service and not _is_str_list(service[key]):
             problems.append(f"{where}: '{key}' must be a list of strings, got {service[key]!r}.")
+    hatch = service.get("allow_host_system_mounts", False)
+    if not isinstance(hatch, bool):
+        problems.append(f"{where}: 'allow_host_system_mounts' must be true or false, got {hatch!r}.")
+    elif not hatch:
+        for volume in service.get("volumes") or []:
+            reason = host_mount_problem(volume) if isinstance(volume, str) else None
+            if reason:
+                problems.append(
+                    f"{where}: volume {volume!r} {reason}; set allow_host_system_mounts: true on this service only if "
+                    "you accept what that path gives the container."
+                )
     for net in service.get("networks") or []:
         if isinstance(net, str) and not _NAME_RE.match(net):
             problems.append(f"{where}: 'networks' entry {net!r} is not a valid Docker network name.")

@@ -11,6 +11,7 @@ the variable, the entry and what would be valid.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 SERVICE_KINDS = ("mcp", "n8n", "http")
@@ -31,6 +32,54 @@ COMMON_KEYS = frozenset(
         "enabled",
     }
 )
+# The container settings of an MCP service (the mcp_servers role reads them; the backup role its
+# volumes). One list, owned here, so an unknown key is caught wherever the services are checked.
+CONTAINER_KEYS = (
+    "image",
+    "command",
+    "entrypoint",
+    "env",
+    "secret_env",
+    "gateway",
+    "container_port",
+    "user",
+    "memory",
+    "cpus",
+    "pids_limit",
+    "read_only",
+    "tmpfs",
+    "restart_policy",
+    "healthcheck",
+    "networks",
+    "volumes",
+    # Escape hatch, named for its risk: bind-mount host system paths (see docs/role-mcp-servers.md).
+    "allow_host_system_mounts",
+)
+# Every key a service entry may hold, per kind. Anything else is an error (a typo in secret_env
+# would otherwise silently drop a token).
+KIND_KEYS = {
+    "mcp": COMMON_KEYS | {"transport", "access_application"} | frozenset(CONTAINER_KEYS),
+    "n8n": COMMON_KEYS | {"access_application"},
+    "http": COMMON_KEYS | {"access_application"},
+}
+# Keys people reach for that the collection refuses outright: no escape hatch, by design.
+_REFUSED_KEYS = {
+    "privileged": "containers of this collection never run privileged",
+    "network_mode": "containers never share the host's network (each service has its own bridge network)",
+    "network": "containers never share the host's network (each service has its own bridge network)",
+    "host_network": "containers never share the host's network (each service has its own bridge network)",
+    "cap_add": "containers run with no capabilities at all",
+    "capabilities": "containers run with no capabilities at all",
+    "devices": "containers get no host devices",
+    "pid": "containers never share the host's process namespace",
+    "pid_mode": "containers never share the host's process namespace",
+    "ipc_mode": "containers never share the host's IPC namespace",
+    "userns_mode": "containers never leave the engine's user namespace settings",
+    "security_opt": "no-new-privileges and the default seccomp profile are always on",
+    "security_opts": "no-new-privileges and the default seccomp profile are always on",
+    "published_ports": "each service publishes exactly its 'port', on 127.0.0.1 only",
+    "ports": "each service publishes exactly its 'port', on 127.0.0.1 only",
+}
 _NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _LOCAL_SCHEMES = ("http://", "https://", "unix:", "tcp://", "ssh://", "rdp://", "unix+tls:", "smb://")
@@ -56,6 +105,24 @@ def is_fqdn(value, allow_wildcard=False):
 
 def _is_port(value):
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+
+
+def unknown_key_problems(service, kind, where):
+    """One message per key that ``kind`` does not know, with a "did you mean" where one is close."""
+    allowed = KIND_KEYS.get(kind)
+    if allowed is None:
+        return []
+    problems = []
+    for key in sorted(set(service) - allowed, key=str):
+        if key in _REFUSED_KEYS:
+            problems.append(f"{where}: '{key}' is not supported: {_REFUSED_KEYS[key]}.")
+            continue
+        close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.7)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(
+            f"{where}: unknown key '{key}'{hint}; a service of kind {kind} takes {', '.join(sorted(allowed))}."
+        )
+    return problems
 
 
 def normalize_services(services, domain, var_name="homelab_services", domain_var="homelab_domain"):
@@ -96,6 +163,8 @@ def normalize_services(services, domain, var_name="homelab_services", domain_var
         kind = service.setdefault("kind", "mcp")
         if kind not in SERVICE_KINDS:
             problems.append(f"{where}: 'kind' must be one of {', '.join(SERVICE_KINDS)}, got {kind!r}.")
+
+        problems.extend(unknown_key_problems(service, kind, where))
 
         if name in seen_names:
             problems.append(f"{where}: the name '{name}' is already used by {var_name}[{seen_names[name]}].")

@@ -19,6 +19,8 @@ from ansible_collections.homelab.mcp_edge.plugins.filter.containers import (  # 
     FilterModule,
     container_problems,
     container_specs,
+    host_mount_problem,
+    is_root_user,
 )
 
 _DEFAULTS = yaml.safe_load((_ROOT / "roles" / "mcp_servers" / "defaults" / "main.yml").read_text(encoding="utf-8"))
@@ -201,3 +203,50 @@ def test_service_problems_filter():
     assert problems(services(), "example.com", "n8n_services", "n8n_domain") == []
     bad = [*services(), {"name": "n8n", "kind": "n8n", "port": 5678}]
     assert any("n8n_services[3]" in p for p in problems(bad, "example.com", "n8n_services", "n8n_domain"))
+
+
+@pytest.mark.parametrize("user", ["0", "00", "000:1000", "root", "ROOT", "0:0", "root:root", " 0", "0:1000"])
+def test_root_in_any_spelling(user):
+    assert is_root_user(user)
+    problems = container_problems([{"name": "time", "image": "x", "port": 3001, "user": user}], SETTINGS)
+    assert any("'user' must not be root" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("user", ["10001:10001", "1000", "nobody", "100:0", "node"])
+def test_non_root_users(user):
+    assert not is_root_user(user)
+
+
+@pytest.mark.parametrize(
+    ("volume", "why"),
+    [
+        ("/var/run/docker.sock:/var/run/docker.sock", "socket"),
+        ("/run/containerd/containerd.sock:/c.sock", "socket"),
+        ("/:/host", "root file system"),
+        ("/etc:/etc:ro", "/etc"),
+        ("/srv/../etc/shadow:/s", "/etc"),
+        ("/proc/1:/p", "/proc"),
+        ("/var/lib/docker/volumes:/v", "/var/lib/docker"),
+        ("/usr/bin:/b", "/usr"),
+    ],
+)
+def test_host_system_mounts_refused_unless_allowed(volume, why):
+    assert why in host_mount_problem(volume)
+    service = {"name": "time", "image": "x", "command": ["srv"], "port": 3001, "volumes": [volume]}
+    problems = container_problems([service], SETTINGS)
+    assert any("allow_host_system_mounts: true" in p and why in p for p in problems), problems
+    assert container_problems([dict(service, allow_host_system_mounts=True)], SETTINGS) == []
+
+
+@pytest.mark.parametrize(
+    "volume", ["notes-data:/data", "/srv/mcp/notes:/data", "/home/me/docs:/docs:ro", "/etcetera:/x"]
+)
+def test_ordinary_mounts_pass(volume):
+    assert host_mount_problem(volume) is None
+
+
+def test_unknown_keys_suggest_the_closest_and_refuse_dangerous_ones():
+    service = {"name": "time", "image": "x", "port": 3001, "secret_envs": {"A": "b"}, "privileged": True}
+    problems = container_problems([service], SETTINGS)
+    assert any("unknown key 'secret_envs' (did you mean 'secret_env'?)" in p for p in problems), problems
+    assert any("'privileged' is not supported" in p for p in problems), problems
