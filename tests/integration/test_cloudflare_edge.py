@@ -277,9 +277,7 @@ def test_access_before_publish_a_failed_access_step_publishes_nothing(run_playbo
     assert state["access_apps"] == []
     assert [r for r in state["dns_records"] if r["type"] == "CNAME"] == []
     tunnel = next(t for t in state["tunnels"] if t["name"] == "home" and not t.get("deleted_at"))
-    configs = (
-        [c for c in state.get("tunnel_configs", {}).values()] if isinstance(state.get("tunnel_configs"), dict) else []
-    )
+    configs = list((state.get("tunnel_configs") or {}).values())
     assert not any(rule.get("hostname") for c in configs for rule in (c.get("config") or {}).get("ingress", [])), (
         configs
     )
