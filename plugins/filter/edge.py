@@ -197,7 +197,6 @@ def edge_problems(services, domain, policies, tokens, settings=None):
                 f"<team>.cloudflareaccess.com) when cloudflare_edge_origin_access is true; got {team!r}."
             )
     rotate = settings.get("rotate_tokens") or []
-    token_names = [t.get("name") if isinstance(t, dict) else t for t in tokens or []]
     if not isinstance(rotate, list) or not all(isinstance(n, str) for n in rotate):
         problems.append(f"cloudflare_edge_rotate_service_tokens must be a list of service token names, got {rotate!r}.")
     else:
@@ -205,7 +204,7 @@ def edge_problems(services, domain, policies, tokens, settings=None):
             if name not in token_names:
                 problems.append(
                     f"cloudflare_edge_rotate_service_tokens: {name!r} is not in homelab_access_service_tokens "
-                    f"(defined: {', '.join(map(str, token_names)) or 'none'})."
+                    f"(defined: {', '.join(sorted(token_names)) or 'none'})."
                 )
     secrets_dir = settings.get("secrets_dir")
     if "secrets_dir" in settings and not (isinstance(secrets_dir, str) and secrets_dir.startswith("/")):

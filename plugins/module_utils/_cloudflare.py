@@ -1305,16 +1305,15 @@ def dns_limit_problems(zone, written, records_after=None, batch_size=None):
         comment = body.get("comment") or ""
         if len(comment) > limits["comment"]:
             marker = _MARKER_RE.search(comment)
-            extra = (
-                "; the ownership marker %r takes %d of them, so the comment you give may have at most %d"
-                % (
+            extra = ""
+            if marker:
+                # The marker and its "; " separator: what the user's own comment cannot use.
+                taken = len(comment) - len(split_marked_comment(comment)[0])
+                extra = "; the ownership marker %r takes %d of them, so the comment you give may have at most %d" % (
                     marker.group(0),
-                    len(comment) - len(split_marked_comment(comment)[0]),
-                    limits["comment"] - (len(comment) - len(split_marked_comment(comment)[0])),
+                    taken,
+                    limits["comment"] - taken,
                 )
-                if marker
-                else ""
-            )
             problems.append(
                 "%s: the comment is %d characters, %s allows %d%s"
                 % (label, len(comment), where_zone, limits["comment"], extra)

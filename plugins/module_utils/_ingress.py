@@ -31,7 +31,6 @@ decoder refuses a string).
 from __future__ import annotations
 
 import re
-import warnings
 from urllib.parse import unquote
 
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import go_duration_seconds
@@ -73,8 +72,6 @@ _BOOL_KEYS = (
 )
 _STR_KEYS = ("httpHostHeader", "originServerName", "caPool", "proxyAddress", "proxyType")
 _INT_KEYS = ("keepAliveConnections", "proxyPort")
-FORMS = ("config", "api")
-
 SERVICE_SCHEMES = ("http", "https", "tcp", "ssh", "rdp", "smb", "unix", "unix+tls")
 # Services cloudflared knows by name (ingress.go): both spellings of the hello world server.
 SPECIAL_SERVICES = ("hello_world", "hello-world", "bastion", "socks-proxy")
@@ -364,8 +361,8 @@ def origin_request_problems(settings, where, form="config"):
     for key, value in settings.items():
         if key not in valid:
             problems.append(f"{where}: unknown originRequest setting {key!r}; valid: {', '.join(sorted(valid))}.")
-        elif key in _DURATION_KEYS and duration_problem(value, form):
-            problems.append(f"{where}: originRequest.{key} {duration_problem(value, form)}.")
+        elif key in _DURATION_KEYS and (reason := duration_problem(value, form)):
+            problems.append(f"{where}: originRequest.{key} {reason}.")
         elif key in _BOOL_KEYS and not isinstance(value, bool):
             problems.append(f"{where}: originRequest.{key} must be true or false, got {value!r}.")
         elif key in _STR_KEYS and not isinstance(value, str):
@@ -431,22 +428,11 @@ def regex_problem(pattern):
 
     cloudflared compiles paths with Go's regexp (RE2): no backreferences, lookarounds, possessive
     quantifiers, atomic or conditional groups, ``\\Z``, and repeat counts up to 1000. Python's re,
-    which checks the rest, accepts all of those, so they are refused here by syntax.
+    which checks the rest, accepts all of those, so they are refused here by syntax first.
     """
-    try:
-        with warnings.catch_warnings():
-            # Python warns where it reads a set differently from RE2 ('[[:alpha:]]', '[a--b]').
-            warnings.simplefilter("error", FutureWarning)
-            re.purge()  # a cached pattern would not warn again
-            re.compile(pattern)
-    except FutureWarning:
-        return f"bad path regex '{pattern}': an ambiguous character class (RE2 and Python read '[[' differently)"
-    except re.error as exc:
-        return f"bad path regex '{pattern}': {exc}"
-    except (TypeError, ValueError, RecursionError) as exc:  # pragma: no cover - re raises re.error
-        return f"bad path regex '{pattern}': {exc}"
     index = 0
     in_class = False
+    class_first = 0  # where the current set's members start
     previous_quantifier = False
     while index < len(pattern):
         char = pattern[index]
@@ -465,16 +451,24 @@ def regex_problem(pattern):
             previous_quantifier = False
             continue
         if in_class:
+            # Where Python warns of a future change ("possible set difference"...), it reads the
+            # set differently from RE2: '--', '&&', '~~', '||' after the set's first member.
+            if char in "-&~|" and pattern[index + 1 : index + 2] == char and index > class_first:
+                return f"bad path regex '{pattern}': an ambiguous character class ('{char * 2}') {_RE2}"
             if char == "]":
                 in_class = False
             index += 1
             continue
         if char == "[":
+            # Python reads '[[' as a set holding '[', RE2 as a nested class ('[[:alpha:]]').
+            if pattern[index + 1 : index + 2] == "[":
+                return f"bad path regex '{pattern}': an ambiguous character class ('[[') {_RE2}"
             in_class = True
             # A ']' (after an optional '^') right at the start is a literal, not the end.
             index += 1
             if pattern[index : index + 1] == "^":
                 index += 1
+            class_first = index
             if pattern[index : index + 1] == "]":
                 index += 1
             previous_quantifier = False
@@ -503,6 +497,13 @@ def regex_problem(pattern):
                 continue
         previous_quantifier = quantifier
         index += 1
+    # Last, so Python never sees (and warns about) a set the scan above already refused.
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"bad path regex '{pattern}': {exc}"
+    except (TypeError, ValueError, RecursionError) as exc:  # pragma: no cover - re raises re.error
+        return f"bad path regex '{pattern}': {exc}"
     return None
 
 

@@ -64,21 +64,22 @@ KIND_KEYS = {
 }
 # Keys people reach for that the collection refuses outright: no escape hatch, by design.
 _REFUSED_KEYS = {
-    "privileged": "containers of this collection never run privileged",
-    "network_mode": "containers never share the host's network (each service has its own bridge network)",
-    "network": "containers never share the host's network (each service has its own bridge network)",
-    "host_network": "containers never share the host's network (each service has its own bridge network)",
-    "cap_add": "containers run with no capabilities at all",
-    "capabilities": "containers run with no capabilities at all",
-    "devices": "containers get no host devices",
-    "pid": "containers never share the host's process namespace",
-    "pid_mode": "containers never share the host's process namespace",
-    "ipc_mode": "containers never share the host's IPC namespace",
-    "userns_mode": "containers never leave the engine's user namespace settings",
-    "security_opt": "no-new-privileges and the default seccomp profile are always on",
-    "security_opts": "no-new-privileges and the default seccomp profile are always on",
-    "published_ports": "each service publishes exactly its 'port', on 127.0.0.1 only",
-    "ports": "each service publishes exactly its 'port', on 127.0.0.1 only",
+    key: why
+    for keys, why in (
+        (("privileged",), "containers of this collection never run privileged"),
+        (
+            ("network_mode", "network", "host_network"),
+            "containers never share the host's network (each service has its own bridge network)",
+        ),
+        (("cap_add", "capabilities"), "containers run with no capabilities at all"),
+        (("devices",), "containers get no host devices"),
+        (("pid", "pid_mode"), "containers never share the host's process namespace"),
+        (("ipc_mode",), "containers never share the host's IPC namespace"),
+        (("userns_mode",), "containers never leave the engine's user namespace settings"),
+        (("security_opt", "security_opts"), "no-new-privileges and the default seccomp profile are always on"),
+        (("ports", "published_ports"), "each service publishes exactly its 'port', on 127.0.0.1 only"),
+    )
+    for key in keys
 }
 _NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")

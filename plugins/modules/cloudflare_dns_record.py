@@ -287,8 +287,6 @@ class DnsRecordManager:
         self.check_limits(after)
         self.changed = True
         if self.cf.check_mode:
-            after = dict(current)
-            after.update(changes)
             return after
         return self.client.patch(dns_records_path(self.zone_id, current["id"]), json=changes)
 

@@ -275,31 +275,19 @@ class TunnelConfigManager:
         account = self.client.resolve_account_id(zone=self.params["zone"])
         tunnel = self.find(account)
         if tunnel is None:
-            # Check mode, tunnel still to be created: everything would be written.
-            new = {"ingress": ingress}
-            if global_origin:
-                new["originRequest"] = global_origin
-            if self.params["warp_routing"] is not None:
-                new["warp-routing"] = {"enabled": self.params["warp_routing"]}
-            result = {"changed": True, "tunnel_id": None, "config": new, "version": None}
-            if self.cf.diff_mode:
-                name = self.params["tunnel"]
-                result["diff"] = {
-                    "before": {},
-                    "after": canonical(new),
-                    "before_header": "tunnel %s configuration" % name,
-                    "after_header": "tunnel %s configuration" % name,
-                }
-            return result
-        if tunnel.get("deleted_at"):
-            raise CloudflareInputError("tunnel %r is deleted" % self.params["tunnel"], option="tunnel")
-        if not tunnel.get("remote_config"):
-            raise CloudflareInputError(
-                "tunnel %r is locally managed (config_src=local): its ingress lives in cloudflared's config.yml "
-                "(the homelab.mcp_edge.cloudflared role writes it), not in the API" % tunnel.get("name"),
-                option="tunnel",
-            )
-        current_env = self.client.get(tunnel_path(account, tunnel["id"], "configurations")) or {}
+            # Check mode, the tunnel still to be created: it has no configuration yet, so all of it
+            # would be written (nothing is written in check mode).
+            tunnel, current_env = {"id": None, "name": self.params["tunnel"]}, {}
+        else:
+            if tunnel.get("deleted_at"):
+                raise CloudflareInputError("tunnel %r is deleted" % self.params["tunnel"], option="tunnel")
+            if not tunnel.get("remote_config"):
+                raise CloudflareInputError(
+                    "tunnel %r is locally managed (config_src=local): its ingress lives in cloudflared's config.yml "
+                    "(the homelab.mcp_edge.cloudflared role writes it), not in the API" % tunnel.get("name"),
+                    option="tunnel",
+                )
+            current_env = self.client.get(tunnel_path(account, tunnel["id"], "configurations")) or {}
         current = current_env.get("config") or {}
         new = dict(current)
         new["ingress"] = ingress
