@@ -105,8 +105,6 @@ homelab_servers:
     cloudflare_edge_api_base_url: http://127.0.0.1:$(cat "$state/emulator.port")/client/v4
     cloudflare_edge_api_token: $(python3 -c 'import json; print(json.load(open("tests/cloudflare_emulator/seed.example.json"))["tokens"][1]["value"])')
     cloudflare_edge_secrets_dir: $repo/$state/secrets
-    cloudflare_edge_origin_access: true
-    cloudflare_edge_team_name: demo
     firewall_admin_networks: [172.16.0.0/12]
     n8n_image: homelab-mcp-edge/n8n:2.40.7
     n8n_encryption_key: $n8n_key
@@ -172,6 +170,32 @@ for port in sys.argv[2].split(","):
 print(", ".join(found) or "none", "(of %s listening)" % sys.argv[2])' "$ip" "$ports"
 }
 
+neighbour_attack() {
+  # A neighbour that routes the home server's container networks through it (as anyone on the LAN
+  # can) tries every container's own address and port: the docker role's container guard drops
+  # them all. Prints "none (of N tried: ...)" when nothing answered.
+  local ip targets
+  ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$name")
+  targets=$(docker exec "$name" sh -c 'for c in $(docker ps -q); do
+      addrs=$(docker inspect -f "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}" "$c")
+      ports=$(docker inspect -f "{{range \$p, \$b := .Config.ExposedPorts}}{{\$p}} {{end}}{{range \$p, \$b := .NetworkSettings.Ports}}{{\$p}} {{end}}" "$c")
+      for a in $addrs; do for p in $ports; do echo "$a:${p%/*}"; done; done; done' | sort -u | paste -sd, -)
+  [ -n "$targets" ] || { echo "no containers"; return; }
+  docker run --rm --cap-add NET_ADMIN --entrypoint /bin/sh homelab-mcp-edge/debian12-systemd:local -c '
+for t in $(echo "$2" | tr , " "); do ip route replace "${t%:*}/32" via "$1" 2>/dev/null; done
+exec python3 -c "
+import socket, sys
+found = []
+targets = sys.argv[1].split(\",\")
+for t in targets:
+    h, p = t.rsplit(\":\", 1)
+    s = socket.socket(); s.settimeout(1)
+    if s.connect_ex((h, int(p))) == 0: found.append(t)
+    s.close()
+print(\", \".join(found) or \"none\", \"(of %d tried: %s)\" % (len(targets), \", \".join(targets)))
+" "$2"' sh "$ip" "$targets"
+}
+
 summary() {
   local st tunnel_id
   st=$(emulator state)
@@ -180,6 +204,7 @@ summary() {
   echo "=== The demo home server ==================================================="
   echo "tunnel:   home = $tunnel_id ($(docker exec "$name" systemctl is-active cloudflared@home) on $name, outbound only)"
   echo "firewall: ports answering from another container on the LAN: $(lan_scan)"
+  echo "guard:    containers answering a LAN neighbour that routes their own addresses through the home server: $(neighbour_attack)"
   echo
   printf '%-20s %-26s %-10s %s\n' "hostname" "Access policies" "health" "live MCP handshake (127.0.0.1)"
   python3 - "$st" <<'EOF' | while IFS='|' read -r host policies port container kind; do

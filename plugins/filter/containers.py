@@ -373,7 +373,28 @@ def container_problems(services, settings):
         service.setdefault("transport", "stdio")
         where = f"{var_name}[{index}] (name '{service['name']}')"
         problems += _service_problems(service, where, settings)
+    problems += _shared_network_egress_problems(services, settings, var_name)
     return problems
+
+
+def _shared_network_egress_problems(services, settings, var_name):
+    """On one shared network every service's packets leave through the same bridge: the guard
+    cannot tell them apart, so their egress must be the same."""
+    if settings.get("network_mode") != "shared" or not isinstance(services, list):
+        return []
+    mcp = [
+        s
+        for s in services
+        if isinstance(s, dict) and s.get("kind", "mcp") == "mcp" and s.get("enabled", True) is not False
+    ]
+    values = {repr(s.get("egress")) for s in mcp}
+    if len(values) <= 1:
+        return []
+    return [
+        f"{var_name}: with mcp_servers_network_mode shared every MCP service leaves through the same bridge, so "
+        f"their 'egress' must be the same (got {', '.join(sorted(values))}); use mcp_servers_network_mode "
+        "per_service to give services different egress."
+    ]
 
 
 def _mcp_container_problems(services, settings):
@@ -471,6 +492,8 @@ def container_specs(services, settings):
                 "published_ports": [f"127.0.0.1:{service['port']}:{container_port}"],
                 "url": f"http://127.0.0.1:{service['port']}/mcp",
                 "network": network,
+                # Where the container may connect to (the docker role's container guard enforces it).
+                "egress": service.get("egress"),
                 "networks": [network] + [n for n in service.get("networks") or [] if n != network],
                 "user": service.get("user", settings.get("user")),
                 "read_only": service.get("read_only", settings.get("read_only", True)),

@@ -14,6 +14,8 @@ from __future__ import annotations
 import difflib
 import re
 
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._egress import egress_problems
+
 SERVICE_KINDS = ("mcp", "n8n", "http")
 MCP_TRANSPORTS = ("stdio", "streamable-http")
 # Keys the model itself understands. Role-specific keys (image, env, volumes, ...) are
@@ -58,8 +60,8 @@ CONTAINER_KEYS = (
 # Every key a service entry may hold, per kind. Anything else is an error (a typo in secret_env
 # would otherwise silently drop a token).
 KIND_KEYS = {
-    "mcp": COMMON_KEYS | {"transport", "access_application"} | frozenset(CONTAINER_KEYS),
-    "n8n": COMMON_KEYS | {"access_application"},
+    "mcp": COMMON_KEYS | {"transport", "access_application", "egress"} | frozenset(CONTAINER_KEYS),
+    "n8n": COMMON_KEYS | {"access_application", "egress"},
     "http": COMMON_KEYS | {"access_application"},
 }
 # Keys people reach for that the collection refuses outright: no escape hatch, by design.
@@ -237,6 +239,9 @@ def normalize_services(services, domain, var_name="homelab_services", domain_var
 
         if "path" in service and not isinstance(service["path"], str):
             problems.append(f"{where}: 'path' must be a regular expression string, got {service['path']!r}.")
+
+        # Where the service's containers may connect to (the docker role enforces it).
+        problems.extend(egress_problems(service.get("egress"), where))
 
         if kind == "mcp":
             transport = service.setdefault("transport", "stdio")

@@ -55,8 +55,8 @@ def catalogue_results(_runner, emulator):
     return {"results": results, "requests": emulator.requests()}
 
 
-def test_catalogue_has_at_least_30_cases():
-    assert len(CATALOGUE) >= 30
+def test_catalogue_has_at_least_80_cases():
+    assert len(CATALOGUE) >= 80
     assert len({c["name"] for c in CATALOGUE}) == len(CATALOGUE)
 
 

@@ -250,3 +250,17 @@ def test_unknown_keys_suggest_the_closest_and_refuse_dangerous_ones():
     problems = container_problems([service], SETTINGS)
     assert any("unknown key 'secret_envs' (did you mean 'secret_env'?)" in p for p in problems), problems
     assert any("'privileged' is not supported" in p for p in problems), problems
+
+
+def test_egress_travels_in_the_spec_and_must_agree_on_a_shared_network():
+    svc = services()
+    svc[0]["egress"] = [{"to": "nas.lan", "ports": [5432]}]
+    specs = {s["name"]: s for s in container_specs(svc, SETTINGS)}
+    assert specs["time"]["egress"] == [{"to": "nas.lan", "ports": [5432]}]
+    assert specs["notes"]["egress"] is None
+    problems = container_problems(svc, dict(SETTINGS, network_mode="shared"))
+    assert any(
+        "mcp_servers_network_mode shared every MCP service leaves through the same bridge" in p for p in problems
+    )
+    svc[1]["egress"] = [{"to": "nas.lan", "ports": [5432]}]
+    assert container_problems(svc, dict(SETTINGS, network_mode="shared")) == []
