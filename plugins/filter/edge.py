@@ -190,12 +190,8 @@ def edge_problems(services, domain, policies, tokens, settings=None):
             )
 
     if settings.get("origin_access"):
-        team = settings.get("team_name")
-        if not isinstance(team, str) or not _TEAM_RE.match(team):
-            problems.append(
-                "cloudflare_edge_team_name must be your Zero Trust team name (the '<team>' of "
-                f"<team>.cloudflareaccess.com) when cloudflare_edge_origin_access is true; got {team!r}."
-            )
+        problems.extend(_origin_access_problems(normalized, policies, settings.get("team_name")))
+    problems.extend(_site_problems(settings))
     rotate = settings.get("rotate_tokens") or []
     if not isinstance(rotate, list) or not all(isinstance(n, str) for n in rotate):
         problems.append(f"cloudflare_edge_rotate_service_tokens must be a list of service token names, got {rotate!r}.")
@@ -209,6 +205,57 @@ def edge_problems(services, domain, policies, tokens, settings=None):
     secrets_dir = settings.get("secrets_dir")
     if "secrets_dir" in settings and not (isinstance(secrets_dir, str) and secrets_dir.startswith("/")):
         problems.append(f"cloudflare_edge_secrets_dir must be an absolute path on the controller, got {secrets_dir!r}.")
+    return problems
+
+
+def _origin_access_problems(services, policies, team):
+    """With origin access on: the team name, if given, is one; no service is reached through a bypass policy."""
+    problems = []
+    # Empty: read from the account's Zero Trust organization at run time.
+    if team not in (None, "") and not (isinstance(team, str) and _TEAM_RE.match(team)):
+        problems.append(
+            "cloudflare_edge_team_name must be your Zero Trust team name (the '<team>' of "
+            f"<team>.cloudflareaccess.com), or empty to read it from the account; got {team!r}."
+        )
+    for index, service in enumerate(services):
+        access = service.get("access")
+        for name in access if isinstance(access, list) else []:
+            policy = policies.get(name) if isinstance(name, str) else None
+            if isinstance(policy, dict) and policy.get("decision") == "bypass":
+                problems.append(
+                    f"homelab_services[{index}] (name '{service['name']}'): access policy {name!r} is a bypass "
+                    "policy: Access lets the requests it matches through without an Access token, and cloudflared "
+                    "refuses every request without one while cloudflare_edge_origin_access is on (the default). "
+                    "Drop the bypass policy from this service, or set cloudflare_edge_origin_access: false "
+                    "(Access at the edge alone then guards every hostname)."
+                )
+    return problems
+
+
+ADOPT_KINDS = ("dns", "tunnel", "applications", "policies", "service_tokens")
+# The site goes into DNS comments (at most 40 characters of owner id) and the applications' Access tag
+# "mcp_edge <site>" (an Access tag name holds at most 35 characters).
+_SITE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,26}$")
+
+
+def _site_problems(settings):
+    """The site id and the adopt list, when the role passes them."""
+    problems = []
+    if "site" in settings:
+        site = settings.get("site")
+        if not isinstance(site, str) or not _SITE_RE.match(site):
+            problems.append(
+                "cloudflare_edge_site (homelab_site, by default the tunnel name) must be 1-26 letters, digits, '.', "
+                "'_' or '-': it marks this site's objects in the account (DNS comments, the Access tag "
+                f"'mcp_edge <site>', at most 35 characters); got {site!r}. Set homelab_site."
+            )
+    if "adopt" in settings:
+        adopt = settings.get("adopt")
+        if not isinstance(adopt, list) or not all(a in ADOPT_KINDS for a in adopt):
+            problems.append(
+                f"cloudflare_edge_adopt must be a list of the kinds to take over, among {', '.join(ADOPT_KINDS)}; "
+                f"got {adopt!r}."
+            )
     return problems
 
 
@@ -232,23 +279,68 @@ def _app_domain(service):
     return service["hostname"]
 
 
-def edge_access_config(services, policies, tokens, prefix, app_settings=None, state="present", rotate=None):
+def _prefixed_rules(rules, names_prefix):
+    """Rules with each friendly ``service_token`` name given the site's name prefix (API-form rules kept)."""
+    if not names_prefix or not isinstance(rules, list):
+        return rules
+    out = []
+    for rule in rules:
+        if isinstance(rule, dict) and len(rule) == 1 and "service_token" in rule:
+            value = rule["service_token"]
+            if isinstance(value, str):
+                rule = {"service_token": f"{names_prefix}{value}"}
+            elif isinstance(value, list):
+                rule = {"service_token": [f"{names_prefix}{v}" if isinstance(v, str) else v for v in value]}
+        out.append(rule)
+    return out
+
+
+def edge_access_config(
+    services,
+    policies,
+    tokens,
+    prefix,
+    app_settings=None,
+    state="present",
+    rotate=None,
+    names_prefix="",
+    adopt=None,
+):
     """The options of cloudflare_access_config for the services (one application per service).
 
     With ``state='absent'`` every object is named for deletion instead. Tokens named in ``rotate``
-    get a new secret.
+    get a new secret. Policies and service tokens are named ``<names_prefix><name>`` in Cloudflare
+    (the site's prefix), each with its bare name as ``former_name`` (release 0.2 used it); the kinds in
+    ``adopt`` (applications, policies, service_tokens) take over same-name objects this site did not make.
     """
+    adopt = set(adopt or [])
     if state == "absent":
         return {
-            key: [{"name": item["name"], "state": "absent"} for item in items]
-            for key, items in edge_access_config(services, policies, tokens, prefix).items()
+            key: [
+                dict({k: v for k, v in item.items() if k in ("name", "adopt", "former_name")}, state="absent")
+                for item in items
+            ]
+            for key, items in edge_access_config(
+                services, policies, tokens, prefix, names_prefix=names_prefix, adopt=adopt
+            ).items()
         }
     app_settings = {k: v for k, v in (app_settings or {}).items() if v is not None}
+
+    def named(item, name, kind):
+        item["name"] = f"{names_prefix}{name}"
+        if names_prefix:
+            item["former_name"] = name
+        if kind in adopt:
+            item["adopt"] = True
+        return item
+
     policy_list = []
     for name, policy in sorted(policies.items()):
-        item = {"name": name}
-        item.update({k: v for k, v in policy.items() if v is not None})
-        policy_list.append(item)
+        item = {k: v for k, v in policy.items() if v is not None}
+        for key in RULE_LISTS:
+            if key in item:
+                item[key] = _prefixed_rules(item[key], names_prefix)
+        policy_list.append(named(item, name, "policies"))
     applications = []
     for service in services:
         app = {
@@ -258,23 +350,43 @@ def edge_access_config(services, policies, tokens, prefix, app_settings=None, st
         }
         app.update(app_settings)
         app.update(service.get("access_application") or {})
+        app["policies"] = [f"{names_prefix}{p}" if p in policies else p for p in app.get("policies") or []]
+        if "applications" in adopt:
+            app["adopt"] = True
         applications.append(app)
     rotate = set(rotate or [])
-    token_list = [dict(t, rotate=t["name"] in rotate) for t in _token_entries(tokens)]
+    token_list = [
+        named(dict(t, rotate=t["name"] in rotate), t["name"], "service_tokens") for t in _token_entries(tokens)
+    ]
     return {"service_tokens": token_list, "policies": policy_list, "applications": applications}
 
 
-def edge_origin_access(services, applications, prefix, team_name):
-    """Services with originRequest.access set, so cloudflared refuses requests without a valid Access token."""
+def edge_origin_access(services, applications, prefix, team_name, check_mode=False):
+    """Services with originRequest.access set, so cloudflared refuses requests without a valid Access token.
+
+    Every service gets it (each one has an Access application). A service whose application has no aud
+    tag fails, rather than being routed unchecked; in check mode, before the application exists, the
+    aud tag is a placeholder that names it (nothing is written in check mode).
+    """
+    if not isinstance(team_name, str) or not _TEAM_RE.match(team_name):
+        raise AnsibleFilterError(
+            f"edge_origin_access: the team name must be a Zero Trust team name such as 'myteam', got {team_name!r}."
+        )
     out = []
     for service in services:
-        app = applications.get(f"{prefix}{service['name']}") or {}
-        aud = app.get("aud")
+        name = f"{prefix}{service['name']}"
+        aud = (applications.get(name) or {}).get("aud")
+        if not aud:
+            if not check_mode:
+                raise AnsibleFilterError(
+                    f"edge_origin_access: the Access application {name!r} of service {service['name']!r} has no aud "
+                    "tag, so cloudflared could not check its Access token; the service is not routed unchecked."
+                )
+            aud = f"(aud of the Access application '{name}', once it exists)"
         service = dict(service)
-        if aud:
-            origin = dict(service.get("origin_request") or {})
-            origin["access"] = {"required": True, "teamName": team_name, "audTag": [aud]}
-            service["origin_request"] = origin
+        origin = dict(service.get("origin_request") or {})
+        origin["access"] = {"required": True, "teamName": team_name, "audTag": [aud]}
+        service["origin_request"] = origin
         out.append(service)
     return out
 

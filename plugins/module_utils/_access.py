@@ -23,7 +23,13 @@ import re
 import time
 from urllib.parse import quote
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareInputError, changed_fields
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
+    CloudflareError,
+    CloudflareInputError,
+    CloudflareNotFoundError,
+    changed_fields,
+    check_owner_id,
+)
 
 # --------------------------------------------------------------------------------------------
 # Errors
@@ -45,6 +51,7 @@ KINDS = {
     "identity_provider": ("identity_providers", "identity provider"),
     "policy": ("policies", "reusable Access policy"),
     "application": ("apps", "Access application"),
+    "tag": ("tags", "Access tag"),
 }
 
 
@@ -54,6 +61,57 @@ def kind_path(kind):
 
 def kind_label(kind):
     return KINDS[kind][1]
+
+
+# --------------------------------------------------------------------------------------------
+# Ownership of applications: an Access tag per site
+# --------------------------------------------------------------------------------------------
+
+# Access applications have no hidden label field; their tags (account-wide Access tag objects, shown as
+# filters in the App Launcher) are the one place to record which site made them.
+OWNER_TAG_PREFIX = "mcp_edge "
+# Cloudflare's dashboard allows Access tag names of up to 35 characters.
+OWNER_TAG_MAX = 35
+OWNER_ID_MAX = OWNER_TAG_MAX - len(OWNER_TAG_PREFIX)
+
+
+def owner_tag(owner_id):
+    """The Access tag that marks the applications of ``owner_id`` (None without an owner)."""
+    return OWNER_TAG_PREFIX + owner_id if owner_id else None
+
+
+def check_access_owner_id(owner_id, option="owner_id"):
+    check_owner_id(owner_id, option=option, max_length=OWNER_ID_MAX)
+
+
+def app_owner_tags(app):
+    """The owner tags (of any site) an application carries."""
+    return [t for t in (app or {}).get("tags") or [] if isinstance(t, str) and t.startswith(OWNER_TAG_PREFIX)]
+
+
+def app_owned(app, owner_id):
+    """Whether ``app`` carries ``owner_id``'s tag (always True without an owner id)."""
+    return not owner_id or owner_tag(owner_id) in ((app or {}).get("tags") or [])
+
+
+def foreign_app_reason(app):
+    others = app_owner_tags(app)
+    if others:
+        return "it carries %s, another site's tag" % ", ".join(repr(t) for t in others)
+    tags = (app or {}).get("tags") or []
+    return "its tags: %s" % ", ".join(repr(t) for t in tags) if tags else "it has no tags"
+
+
+def describe_app(app):
+    return "Access application %r (id %s, domain %s)" % (app.get("name"), app.get("id"), app.get("domain"))
+
+
+def owned_tags(tags, owner_id):
+    """``tags`` with ``owner_id``'s tag and without any other site's."""
+    tag = owner_tag(owner_id)
+    out = [t for t in tags or [] if not (isinstance(t, str) and t.startswith(OWNER_TAG_PREFIX))]
+    out.append(tag)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -654,6 +712,10 @@ class AccessTask:
         self.account_id = account_id or self.client.resolve_account_id()
         self.directory = AccessDirectory(self._load, lenient=self.check_mode, warn=getattr(cf.module, "warn", None))
         self._now = now or time.time
+        self._tags_known = set()
+        # Owner tags carried by applications this task deleted (their tag may have to go too).
+        self.tags_released = set()
+        self.tags_created = set()
 
     def now(self):
         return self._now()
@@ -719,6 +781,54 @@ class AccessTask:
         result = self.client.delete(self.path(kind, obj_id))
         self.directory.drop(kind, obj_id)
         return result
+
+    def ensure_tags(self, names, carried=()):
+        """Make sure each Access tag in ``names`` exists before an application is written with it (the API
+        refuses an application naming a tag that does not exist). ``carried``: tags the application has."""
+        for name in names or []:
+            if name not in (carried or []):
+                self.ensure_tag(name)
+
+    def ensure_tag(self, name):
+        """Make sure the Access tag ``name`` exists.
+
+        Free when an application in the listing already carries it; else one POST (a refusal because it
+        exists is checked with a GET of the tag). Nothing is sent in check mode. Returns True when created.
+        """
+        if self.check_mode or name in self._tags_known:
+            return False
+        self._tags_known.add(name)
+        if self.directory.loaded("application") and any(
+            name in (a.get("tags") or []) for a in self.directory.list("application")
+        ):
+            return False
+        try:
+            self.client.post(self.path("tag"), json={"name": name}, recover=lambda: self._tag(name))
+        except CloudflareError:
+            if self._tag(name) is None:
+                raise
+            return False
+        self.tags_created.add(name)
+        return True
+
+    def _tag(self, name):
+        try:
+            return self.client.get(self.path("tag", name)) or {"name": name}
+        except CloudflareNotFoundError:
+            return None
+
+    def drop_tag_if_unused(self, name):
+        """Delete the Access tag ``name`` when no listed application carries it any more. True when deleted."""
+        if self.check_mode or not self.directory.loaded("application"):
+            return False
+        if any(name in (a.get("tags") or []) for a in self.directory.list("application")):
+            return False
+        try:
+            self.client.delete(self.path("tag", name))
+        except CloudflareNotFoundError:
+            return False
+        self._tags_known.discard(name)
+        return True
 
     def action(self, kind, obj_id, suffix, idempotent=False):
         """POST ``.../{id}/{suffix}`` (rotate, refresh). A non-idempotent action is re-sent after an

@@ -8,14 +8,21 @@ from __future__ import annotations
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
     AccessError,
     AccessTask,
+    app_owned,
+    check_access_owner_id,
+    describe_app,
     durations_equal,
+    foreign_app_reason,
     merge_body,
+    owned_tags,
+    owner_tag,
     policy_ids_in_order,
     same_set,
     validate_duration,
     validate_text,
 )
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
+    CloudflareOwnershipError,
     DifferenceTracker,
     changed_fields,
 )
@@ -113,12 +120,29 @@ def translate_destinations(items):
     return out
 
 
+def foreign_app_error(apps, owner_id):
+    """The error for applications with wanted names that ``owner_id`` did not create (all named at once)."""
+    tag = owner_tag(owner_id)
+    return CloudflareOwnershipError(
+        "%s. Nothing was changed. To manage such an application here, set adopt: true on it (it then gets the "
+        "tag); otherwise rename or delete it, or give this site's application another name."
+        % "; ".join(
+            "%s exists but was not created by site %r (it lacks the Access tag %r; %s)"
+            % (describe_app(a), owner_id, tag, foreign_app_reason(a))
+            for a in apps
+        )
+    )
+
+
 class ApplicationManager:
     def __init__(self, cf, task=None):
         self.cf = cf
         self.params = cf.params
         self.task = task
         self.tracker = DifferenceTracker()
+        # The site: applications carry its Access tag; an untagged one is not touched unless adopted.
+        self.owner = self.params.get("owner_id")
+        self.adopt = bool(self.params.get("adopt"))
 
     def desired(self):
         p = self.params
@@ -155,18 +179,34 @@ class ApplicationManager:
         return want
 
     def run(self):
+        check_access_owner_id(self.owner)
         self.task = self.task or AccessTask(self.cf)
         name = self.params["name"]
         existing = self.task.find_by_name("application", name, params={"name": name, "exact": "true"})
         if existing is not None:
             existing = dict(existing, policies=policy_ids_in_order(existing))
+        foreign = existing is not None and not app_owned(existing, self.owner)
         if self.params["state"] == "absent":
             if existing is None:
                 return self.result(False, {})
+            if foreign and not self.adopt:
+                self.cf.module.warn(
+                    "%s was not created by site %r (%s): left alone. Set adopt: true to delete it anyway."
+                    % (describe_app(existing), self.owner, foreign_app_reason(existing))
+                )
+                return self.result(False, self.view(existing))
             self.task.remove("application", existing["id"])
+            if self.owner and not foreign:
+                self.task.tags_released.add(owner_tag(self.owner))
             before = self.view(existing)
             return self.result(True, before, gone=True, diff={"before": before, "after": {}})
+        if foreign and not self.adopt:
+            raise foreign_app_error([existing], self.owner)
         want = self.desired()
+        if self.owner:
+            # Our tag on top of the tags asked for (or kept); another site's tag goes when adopting.
+            keep = want["tags"] if want["tags"] is not None else (existing or {}).get("tags") or []
+            want["tags"] = owned_tags(keep, self.owner)
         if existing is None:
             return self.create(name, want)
         return self.update(name, existing, want)
@@ -180,6 +220,7 @@ class ApplicationManager:
         body.update({k: v for k, v in want.items() if v is not None})
         if want["policies"] is not None:
             body["policies"] = [{"id": pid, "precedence": i + 1} for i, pid in enumerate(want["policies"])]
+        self.task.ensure_tags(body.get("tags"))
         created = self.task.create("application", body, name_filter=True)
         if created is None:  # check mode
             after = self.view(dict(body, policies=want["policies"] or []))
@@ -207,6 +248,8 @@ class ApplicationManager:
         body["name"] = name
         body.setdefault("type", "self_hosted")
         body["policies"] = [{"id": pid, "precedence": i + 1} for i, pid in enumerate(body.get("policies") or [])]
+        if "tags" in changes:
+            self.task.ensure_tags(changes["tags"], carried=existing.get("tags"))
         updated = self.task.replace("application", existing["id"], body)
         if updated is None:  # check mode
             after = self.view(dict(existing, **changes))

@@ -71,9 +71,16 @@ class PolicyManager:
         self.task = self.task or AccessTask(self.cf)
         name = self.params["name"]
         existing = self.task.find_by_name("policy", name)
+        renamed = False
+        former = self.params.get("former_name")
+        if existing is None and former and self.params.get("adopt"):
+            # Adopted under an earlier name (release 0.2 named policies without the site prefix): the same
+            # policy, renamed, so the applications linking it and its id stay.
+            existing = self.task.find_by_name("policy", former)
+            renamed = existing is not None
         if self.params["state"] == "absent":
             return self.absent(existing)
-        return self.present(name, existing)
+        return self.present(name, existing, renamed)
 
     def absent(self, existing):
         if existing is None:
@@ -98,8 +105,10 @@ class PolicyManager:
         before = view(existing, VIEW_FIELDS)
         return self.result(True, None, before, diff={"before": before, "after": {}})
 
-    def present(self, name, existing):
+    def present(self, name, existing, renamed=False):
         want = self.desired()
+        if renamed:
+            want["name"] = name
         current = existing or {}
         decision = want["decision"] or current.get("decision")
         rules = {o: want[o] if want.get(o) is not None else current.get(o) for o in RULE_OPTIONS}

@@ -50,18 +50,29 @@ class ServiceTokenManager:
                 )
         return duration, window
 
+    def find(self):
+        """The token called ``name``; with ``adopt``, else the one called ``former_name`` (to be renamed)."""
+        p = self.params
+        existing = self.task.find_by_name("service_token", p["name"], params={"name": p["name"]})
+        former = p.get("former_name")
+        if existing is None and former and p.get("adopt"):
+            # Adopted under an earlier name (release 0.2 named tokens without the site prefix): renamed, so
+            # its id and its secret, which clients hold, stay.
+            existing = self.task.find_by_name("service_token", former, params={"name": former})
+        return existing
+
     def run(self):
         p = self.params
         self.task = self.task or AccessTask(self.cf)
         if p["state"] == "absent":
-            existing = self.task.find_by_name("service_token", p["name"], params={"name": p["name"]})
+            existing = self.find()
             if existing is None:
                 return self.result({}, {})
             self.task.remove("service_token", existing["id"])
             before = view(existing, VIEW_FIELDS)
             return self.result(before, {}, gone=True)
         duration, window = self.validate()
-        existing = self.task.find_by_name("service_token", p["name"], params={"name": p["name"]})
+        existing = self.find()
         if existing is None:
             return self.create(duration)
         return self.update(existing, duration, window)
@@ -101,9 +112,12 @@ class ServiceTokenManager:
         p = self.params
         before = view(existing, VIEW_FIELDS)
         current = dict(existing)
-        if duration is not None and not durations_equal(duration, existing.get("duration")):
-            body = {"name": p["name"], "duration": duration}
-            current = self.task.replace("service_token", existing["id"], body) or dict(current, duration=duration)
+        new_duration = duration is not None and not durations_equal(duration, existing.get("duration"))
+        if new_duration or existing.get("name") != p["name"]:
+            body = {"name": p["name"]}
+            if duration is not None:
+                body["duration"] = duration
+            current = self.task.replace("service_token", existing["id"], body) or dict(current, **body)
         refresh = p["refresh"]
         if not refresh and window is not None:
             expires = parse_timestamp(existing.get("expires_at"))

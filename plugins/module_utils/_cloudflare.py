@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import hashlib
+import hmac
 import http.client
 import ipaddress
 import json
@@ -162,6 +164,11 @@ class CloudflareInputError(ValueError):
         if self.option and not msg.startswith((self.option + ":", self.option + ".", self.option + "[")):
             return "%s: %s" % (self.option, msg)
         return msg
+
+
+class CloudflareOwnershipError(CloudflareInputError):
+    """An object with a wanted name exists but was not created by this owner (site), and adopting it
+    was not asked for. The message names the object (kind, name, id) and the ``adopt`` option."""
 
 
 def format_error_list(errors):
@@ -891,6 +898,49 @@ def check_tunnel_secret(secret):
         )
 
 
+# Cloudflare's tunnel API has no field for labels (create takes name, config_src and tunnel_secret;
+# the answer's metadata cannot be set), so the owner (the site) of a tunnel this collection creates is
+# recorded in its secret: the random bytes, then a 16-byte HMAC-SHA256 tag of them keyed by the owner
+# id. It is a label, like the DNS comment, not a lock: anyone who can read the tunnel's token can
+# compute it. The random part keeps its full strength.
+TUNNEL_MARK_BYTES = 16
+_TUNNEL_MARK_KEY = b"homelab.mcp_edge tunnel owner "
+
+
+def _tunnel_mark(owner_id, raw):
+    key = _TUNNEL_MARK_KEY + owner_id.encode("utf-8")
+    return hmac.new(key, raw, hashlib.sha256).digest()[:TUNNEL_MARK_BYTES]
+
+
+def _secret_bytes(secret):
+    try:
+        return base64.b64decode(secret or "", validate=True)
+    except (ValueError, TypeError):
+        return b""
+
+
+def mark_tunnel_secret(secret, owner_id):
+    """``secret`` (base64) followed by the owner's tag, as base64: the secret a tunnel of ``owner_id`` gets."""
+    raw = _secret_bytes(secret)
+    return base64.b64encode(raw + _tunnel_mark(owner_id, raw)).decode("ascii")
+
+
+def tunnel_secret_owned(secret, owner_id):
+    """Whether ``secret`` (base64) ends with ``owner_id``'s tag over the bytes before it."""
+    raw = _secret_bytes(secret)
+    if len(raw) < 32 + TUNNEL_MARK_BYTES:
+        return False
+    body, tag = raw[:-TUNNEL_MARK_BYTES], raw[-TUNNEL_MARK_BYTES:]
+    return hmac.compare_digest(tag, _tunnel_mark(owner_id, body))
+
+
+def unmarked_tunnel_secret(secret, owner_id):
+    """The secret without ``owner_id``'s tag (as given to ``mark_tunnel_secret``); unchanged when unmarked."""
+    if not tunnel_secret_owned(secret, owner_id):
+        return secret
+    return base64.b64encode(_secret_bytes(secret)[:-TUNNEL_MARK_BYTES]).decode("ascii")
+
+
 def find_tunnel(client, account_id, name):
     """The live (not deleted) tunnel called ``name``, or None."""
     items = client.paginate(tunnel_path(account_id), params={"name": name, "is_deleted": "false"}, per_page=50)
@@ -953,7 +1003,18 @@ RECORD_FIELDS = ("type", "name", "content", "data", "ttl", "proxied", "comment",
 MARKER_PREFIX = "managed-by: " + COLLECTION_NAME
 TAG_NAME = "managed-by"
 _MARKER_RE = re.compile(r"managed-by: homelab\.mcp_edge(?: ([A-Za-z0-9_.\-]+))?")
-_OWNER_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+_OWNER_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
+OWNER_ID_MAX = 40
+
+
+def check_owner_id(owner_id, option="owner_id", max_length=OWNER_ID_MAX):
+    """Raise CloudflareInputError unless ``owner_id`` (None allowed) is 1..max_length letters, digits, '.', '_', '-'."""
+    if owner_id is None:
+        return
+    if not (isinstance(owner_id, str) and _OWNER_RE.match(owner_id) and len(owner_id) <= max_length):
+        raise CloudflareInputError(
+            "must be 1-%d letters, digits, '.', '_' or '-', got %r" % (max_length, owner_id), option=option
+        )
 
 
 def ownership_marker(ownership, owner_id=None):
@@ -972,6 +1033,35 @@ def is_owned(record, ownership, owner_id=None):
     if ownership == "tag":
         return ownership_marker("tag", owner_id) in (record.get("tags") or [])
     return False
+
+
+def record_owner(record, ownership):
+    """The owner id a record's marker names (``""`` for the bare marker), or None when it carries none."""
+    if ownership == "comment":
+        m = _MARKER_RE.search(record.get("comment") or "")
+        return (m.group(1) or "") if m else None
+    if ownership == "tag":
+        bare = ownership_marker("tag")
+        for tag in record.get("tags") or []:
+            if tag == bare:
+                return ""
+            if tag.startswith(bare + "."):
+                return tag[len(bare) + 1 :]
+    return None
+
+
+def foreign_reason(owner, owner_id):
+    """Why a record whose marker names ``owner`` (see ``record_owner``) is not ``owner_id``'s, in words."""
+    if owner is None:
+        return "it carries no ownership marker"
+    if owner == "":
+        return "its marker names no owner"
+    return "its marker names the owner %r" % owner
+
+
+def describe_record(record):
+    """``CNAME time.example.com (id abc)`` for messages."""
+    return "%s %s (id %s)" % (record.get("type"), record.get("name"), record.get("id") or "?")
 
 
 def split_marked_comment(comment):
@@ -1408,15 +1498,19 @@ class DnsPlan:
         }
 
 
-def plan_dns_records(current, desired, ownership="comment", owner_id=None, purge=False):
+def plan_dns_records(current, desired, ownership="comment", owner_id=None, purge=False, adopt=False):
     """Pure planner: existing records + validated desired records -> ``DnsPlan``.
 
     * a desired record matches an existing one of the same (type, name) and identity (content, or
       the identifying part of ``data``); a match is updated in place when a given option differs;
     * an unmatched desired record takes over an unmatched existing record of the same (type, name)
-      when that record is ours (ownership marker) or the type is A/AAAA/CNAME (one per name is the
-      norm): the record changes in place instead of a second one being added;
+      when that record is ours (ownership marker), or, for A/AAAA/CNAME (one per name is the norm),
+      when it is not: the record changes in place instead of a second one being added;
     * otherwise it is created;
+    * with ``ownership`` comment/tag, a record that is not ours (no marker, or another owner's) is
+      never matched or taken over silently: unless ``adopt``, every such record is collected and
+      ``CloudflareOwnershipError`` names them all before anything is planned; with ``adopt`` it is
+      taken over and gets our marker;
     * ``state: absent`` entries delete every matching record (all of the (type, name) when neither
       content nor data is given);
     * ``purge`` deletes records that carry our ownership marker and were not matched; a record
@@ -1432,8 +1526,12 @@ def plan_dns_records(current, desired, ownership="comment", owner_id=None, purge
     claimed = set()
     plan = DnsPlan()
     seen = {}
+    foreign = []  # records not ours that a wanted record would have to take over
     present = [d for d in desired if d.get("state", "present") != "absent"]
     absent = [d for d in desired if d.get("state", "present") == "absent"]
+
+    def ours(rec):
+        return marker is None or is_owned(rec, ownership, owner_id)
 
     for idx, d in enumerate(present):
         ident = (d["type"], d["name"], json.dumps(record_identity(d), sort_keys=True, default=str))
@@ -1457,44 +1555,69 @@ def plan_dns_records(current, desired, ownership="comment", owner_id=None, purge
             d["comment"] = mark_comment(user, marker)
         elif ownership == "tag":
             tags = list(d["tags"]) if d.get("tags") is not None else list((cur or {}).get("tags") or [])
+            if cur is not None and not is_owned(cur, ownership, owner_id):
+                # Adopted: another owner's tag goes, ours comes.
+                tags = [t for t in tags if record_owner({"tags": [t]}, "tag") is None]
             if marker not in tags:
                 tags.append(marker)
             d["tags"] = tags
         return d
 
-    # Pass 1: exact identity matches.
+    def take(d, rec):
+        claimed.add(id(rec))
+        changes = record_changes(rec, with_marker(d, rec))
+        if changes:
+            plan.updates.append((rec, changes))
+        else:
+            plan.unchanged.append(rec)
+
+    # Pass 1: exact identity matches (ours first).
     pending = []
     for d in present:
         group = groups.get((d["type"], d["name"]), [])
         ident = record_identity(d)
-        match = next((r for r in group if id(r) not in claimed and record_identity(r) == ident), None)
+        matches = [r for r in group if id(r) not in claimed and record_identity(r) == ident]
+        match = next((r for r in matches if ours(r)), None)
+        if match is None and matches:
+            match = matches[0]
+            if not adopt:
+                claimed.add(id(match))
+                foreign.append(match)
+                continue
         if match is None:
             pending.append(d)
             continue
-        claimed.add(id(match))
-        changes = record_changes(match, with_marker(d, match))
-        if changes:
-            plan.updates.append((match, changes))
-        else:
-            plan.unchanged.append(match)
+        take(d, match)
     # Pass 2: take over an unmatched record of the same (type, name), else create.
     for d in pending:
         group = groups.get((d["type"], d["name"]), [])
         candidates = [r for r in group if id(r) not in claimed]
-        takeover = None
-        for r in candidates:
-            if (marker and is_owned(r, ownership, owner_id)) or d["type"] in SOLO_DEFAULT_TYPES:
-                takeover = r
-                break
+        takeover = next((r for r in candidates if marker and ours(r)), None)
+        if takeover is None and d["type"] in SOLO_DEFAULT_TYPES and candidates:
+            takeover = candidates[0]
+            if not ours(takeover) and not adopt:
+                claimed.add(id(takeover))
+                foreign.append(takeover)
+                continue
         if takeover is not None:
-            claimed.add(id(takeover))
-            changes = record_changes(takeover, with_marker(d, takeover))
-            if changes:
-                plan.updates.append((takeover, changes))
-            else:  # pragma: no cover - identity differs, so something changes
-                plan.unchanged.append(takeover)
+            take(d, takeover)
         else:
             plan.creates.append(record_create_body(with_marker(d)))
+    if foreign:
+        raise CloudflareOwnershipError(
+            "%d existing record(s) have a type and name this task wants, but were not created by %s: %s. "
+            "Nothing was changed. If they are yours to manage here, set adopt: true (they then get this owner's "
+            "marker and are managed, and purged, like records this task created); otherwise delete them or "
+            "choose other names."
+            % (
+                len(foreign),
+                "owner %r" % owner_id if owner_id else "this collection without an owner id",
+                "; ".join(
+                    "%s: %s" % (describe_record(r), foreign_reason(record_owner(r, ownership), owner_id))
+                    for r in foreign
+                ),
+            )
+        )
     # Explicit deletions.
     for d in absent:
         group = groups.get((d["type"], d["name"]), [])

@@ -84,13 +84,32 @@ options:
     elements: str
   tags:
     description:
-      - Access tags of the application (compared as a set). The tags must already exist in the account.
+      - Access tags of the application (compared as a set). The API refuses a tag that does not exist in the
+        account, so a missing one is created first (one request each; none when the application or, in
+        M(homelab.mcp_edge.cloudflare_access_config), another listed application already carries it).
     type: list
     elements: str
   custom_deny_message:
     description:
       - The message users see when they are denied.
     type: str
+  owner_id:
+    description:
+      - The site this application belongs to. The application is tagged with the Access tag C(mcp_edge <owner_id>)
+        (created first when no application carries it yet). An existing application of this name without that
+        tag (made by hand, by another site, or by release 0.2 of this collection) fails the task unless
+        O(adopt=true); with O(state=absent) it is left alone, with a warning.
+      - Left out, the application is found by name alone (the behaviour of release 0.2).
+      - Letters, digits, C(.), C(_) and C(-), at most 26 characters (an Access tag name holds at most 35).
+    type: str
+    version_added: 0.3.0
+  adopt:
+    description:
+      - Take over an application of this name that does not carry O(owner_id)'s tag; it gets the tag. With
+        O(state=absent), delete it.
+    type: bool
+    default: false
+    version_added: 0.3.0
 notes:
   - Options that are left out keep the values the application has; only differences are written (one C(PUT)).
   - The module reads the application by name once per task, the policies once when O(policies) has names,
@@ -231,6 +250,8 @@ def main():
         policies=dict(type="list", elements="str"),
         tags=dict(type="list", elements="str"),
         custom_deny_message=dict(type="str"),
+        owner_id=dict(type="str"),
+        adopt=dict(type="bool", default=False),
     )
     cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
     cf.run(ApplicationManager(cf).run)

@@ -25,6 +25,12 @@ description:
     C(no_log=true) when it may create one, or the module fails before writing anything.
   - With O(purge_applications_prefix), applications whose name starts with the prefix and which are not
     in O(applications) are deleted, so a service removed from the inventory loses its application.
+  - "With O(owner_id) (the site), every application written carries the Access tag C(mcp_edge <owner_id>),
+    created first when no application has it yet (one request) and deleted when this task deleted the last
+    application carrying it. An application with a wanted name that lacks the tag (made by hand, by another site,
+    or by release 0.2 of this collection) fails the task, naming it, before anything is written, unless
+    O(applications[].adopt=true); a purge deletes only applications carrying the tag. Policies and service
+    tokens have no tags: they belong to a site by their name (the role prefixes them with the site)."
 author:
   - homelab.mcp_edge contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -66,6 +72,19 @@ options:
           - The way back when a token's secret was lost (never delivered, or leaked).
         type: bool
         default: false
+      adopt:
+        description:
+          - With O(service_tokens[].former_name), rename the token of that name to O(service_tokens[].name) when none
+            is called O(service_tokens[].name) yet; its id and its secret (which clients hold) stay.
+        type: bool
+        default: false
+        version_added: 0.3.0
+      former_name:
+        description:
+          - An earlier name of the token (release 0.2 of the C(homelab.mcp_edge.cloudflare_edge) role named tokens
+            without the site prefix); used only with O(service_tokens[].adopt=true).
+        type: str
+        version_added: 0.3.0
   policies:
     description: Reusable policies, with the options of M(homelab.mcp_edge.cloudflare_access_policy).
     type: list
@@ -109,6 +128,19 @@ options:
       purpose_justification_prompt:
         description: The question shown when a reason is required.
         type: str
+      adopt:
+        description:
+          - With O(policies[].former_name), rename the policy of that name to O(policies[].name) when none is called
+            O(policies[].name) yet; its id, and so the applications linking it, stay.
+        type: bool
+        default: false
+        version_added: 0.3.0
+      former_name:
+        description:
+          - An earlier name of the policy (release 0.2 of the C(homelab.mcp_edge.cloudflare_edge) role named
+            policies without the site prefix); used only with O(policies[].adopt=true).
+        type: str
+        version_added: 0.3.0
   applications:
     description: Self-hosted applications, with the options of M(homelab.mcp_edge.cloudflare_access_application).
     type: list
@@ -149,18 +181,37 @@ options:
         type: list
         elements: str
       tags:
-        description: Access tags of the application.
+        description: Access tags of the application; a tag that does not exist yet is created first.
         type: list
         elements: str
       custom_deny_message:
         description: Message shown when access is denied.
         type: str
+      adopt:
+        description:
+          - Take over an application of this name that does not carry O(owner_id)'s Access tag (made by hand, by
+            another site, or by release 0.2 of this collection). It gets the tag and is managed from then on like
+            one this task created. With O(applications[].state=absent), delete it.
+          - V(false) fails the task for such an application (O(applications[].state=absent) leaves it alone, with a
+            warning), before anything is written.
+        type: bool
+        default: false
+        version_added: 0.3.0
   purge_applications_prefix:
     description:
-      - Applications whose name starts with this prefix and which are not in O(applications) are deleted.
+      - Applications whose name starts with this prefix and which are not in O(applications) are deleted (with
+        O(owner_id), only those carrying its Access tag).
       - Empty (the default) deletes nothing that is not marked V(absent).
     type: str
     default: ""
+  owner_id:
+    description:
+      - The site these objects belong to (the role C(homelab.mcp_edge.cloudflare_edge) passes C(homelab_site)).
+        Applications are marked with the Access tag C(mcp_edge <owner_id>); see the description.
+      - Left out, applications are found by name alone (the behaviour of release 0.2).
+      - Letters, digits, C(.), C(_) and C(-), at most 26 characters (an Access tag name holds at most 35).
+    type: str
+    version_added: 0.3.0
 """
 
 EXAMPLES = r"""
@@ -222,7 +273,7 @@ changes:
   returned: always
   type: list
   elements: dict
-  sample: [{kind: policy, name: owner, action: create}]
+  sample: [{kind: policy, name: owner, action: create}, {kind: tag, name: mcp_edge home, action: create}]
 api_requests:
   description: Number of HTTP requests sent to the API (retries included).
   returned: always
@@ -230,8 +281,16 @@ api_requests:
   sample: 3
 """
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import AccessError, AccessTask
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_application import ApplicationManager
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
+    AccessError,
+    AccessTask,
+    app_owned,
+    check_access_owner_id,
+)
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_application import (
+    ApplicationManager,
+    foreign_app_error,
+)
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_policy import DECISIONS, PolicyManager
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_service_token import ServiceTokenManager
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule
@@ -242,6 +301,8 @@ TOKEN_OPTIONS = dict(
     duration=dict(type="str"),
     refresh_if_expires_within=dict(type="str"),
     rotate=dict(type="bool", default=False),
+    adopt=dict(type="bool", default=False),
+    former_name=dict(type="str"),
 )
 POLICY_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -254,6 +315,8 @@ POLICY_OPTIONS = dict(
     approval_required=dict(type="bool"),
     purpose_justification_required=dict(type="bool"),
     purpose_justification_prompt=dict(type="str"),
+    adopt=dict(type="bool", default=False),
+    former_name=dict(type="str"),
 )
 APPLICATION_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -267,6 +330,7 @@ APPLICATION_OPTIONS = dict(
     policies=dict(type="list", elements="str"),
     tags=dict(type="list", elements="str"),
     custom_deny_message=dict(type="str"),
+    adopt=dict(type="bool", default=False),
 )
 # What the single-object managers read that this module does not offer per item.
 TOKEN_FIXED = {"refresh": False}
@@ -275,13 +339,13 @@ TOKEN_FIXED = {"refresh": False}
 class _Item:
     """What a single-object manager needs from its module: that object's options, the shared rest."""
 
-    def __init__(self, cf, params):
+    def __init__(self, cf, params, owner_id=None):
         self.module = cf.module
         self.client = cf.client
         self.check_mode = cf.check_mode
         # Always build the diff: it tells create from update; the module shows it only when asked.
         self.diff_mode = True
-        self.params = params
+        self.params = dict(params, owner_id=owner_id)
 
 
 class AccessConfig:
@@ -301,6 +365,7 @@ class AccessConfig:
                         % (option, i, item["name"], option, seen[item["name"]])
                     )
                 seen[item["name"]] = i
+        check_access_owner_id(self.params["owner_id"])
         prefix = self.params["purge_applications_prefix"]
         for i, app in enumerate(self.params["applications"]):
             if prefix and app["state"] == "present" and not app["name"].startswith(prefix):
@@ -322,6 +387,18 @@ class AccessConfig:
         for kind, used in kinds:
             if used:
                 task.directory.list(kind)
+        owner = p["owner_id"]
+        if owner and apps:
+            # Every application this site would take over without being asked, named at once, before any write.
+            foreign = [
+                existing
+                for item in apps
+                if not item["adopt"]
+                for existing in task.directory.by_name("application", item["name"])
+                if not app_owned(existing, owner)
+            ]
+            if foreign:
+                raise foreign_app_error(foreign, owner)
 
         out = {"service_tokens": {}, "policies": {}, "applications": {}}
         for item in tokens:
@@ -349,7 +426,7 @@ class AccessConfig:
             stale += [
                 {"name": a["name"], "state": "absent"}
                 for a in task.directory.list("application")
-                if (a.get("name") or "").startswith(prefix) and a["name"] not in listed
+                if (a.get("name") or "").startswith(prefix) and a["name"] not in listed and app_owned(a, owner)
             ]
         for item in stale:
             self.apply(ApplicationManager, task, "application", dict(_defaults(APPLICATION_OPTIONS), **item))
@@ -357,6 +434,11 @@ class AccessConfig:
             self.apply(PolicyManager, task, "policy", item)
         for item in [t for t in p["service_tokens"] if t["state"] == "absent"]:
             self.apply(ServiceTokenManager, task, "service_token", dict(item, **TOKEN_FIXED))
+        for tag in sorted(task.tags_released):
+            if task.drop_tag_if_unused(tag):
+                self.changes.append({"kind": "tag", "name": tag, "action": "delete"})
+        if task.tags_created:
+            self.changes[:0] = [{"kind": "tag", "name": t, "action": "create"} for t in sorted(task.tags_created)]
 
         out["changed"] = bool(self.changes)
         out["changes"] = self.changes
@@ -365,7 +447,7 @@ class AccessConfig:
         return out
 
     def apply(self, manager_class, task, kind, params):
-        result = manager_class(_Item(self.cf, params), task=task).run()
+        result = manager_class(_Item(self.cf, params, self.params["owner_id"]), task=task).run()
         action = None
         if result.get("changed"):
             diff = result.get("diff") or {}
@@ -391,6 +473,7 @@ def main():
         policies=dict(type="list", elements="dict", options=POLICY_OPTIONS, default=[]),
         applications=dict(type="list", elements="dict", options=APPLICATION_OPTIONS, default=[]),
         purge_applications_prefix=dict(type="str", default=""),
+        owner_id=dict(type="str"),
     )
     cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
     cf.run(AccessConfig(cf).run)

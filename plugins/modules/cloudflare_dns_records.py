@@ -18,11 +18,16 @@ description:
   - "Matching: a wanted record matches an existing one with the same type, name and identity (the content;
     for SRV the target and port, CAA the tag and value, HTTPS/SVCB the priority and target), which is updated in
     place when an option differs. A wanted record with no match takes over an unmatched existing record of the
-    same type and name when that record is owned by this collection (see O(ownership)) or is an A, AAAA or CNAME
-    record, so a changed address updates the record instead of adding a second one. Otherwise it is created."
-  - Every record written carries an ownership marker (O(ownership)). With O(purge=true) records that carry
-    the marker (and the same O(owner_id)) but are no longer wanted are deleted. A record without the marker is
-    never purged.
+    same type and name when that record is owned (see O(ownership)) or is an A, AAAA or CNAME record, so a
+    changed address updates the record instead of adding a second one. Otherwise it is created."
+  - Every record written carries an ownership marker (O(ownership)) naming O(owner_id). With O(purge=true)
+    records that carry the marker (and the same O(owner_id)) but are no longer wanted are deleted. A record
+    without the marker is never purged.
+  - "Never a silent takeover: with O(ownership=comment) or O(ownership=tag), an existing record that a wanted
+    record would match or take over but that is not owned (no marker, or the marker of another O(owner_id))
+    fails the task before anything is written, naming each such record (type, name, id, owner). O(adopt=true)
+    takes them over instead: they get this owner's marker and are managed from then on like records this task
+    created."
   - If a batch fails in a way that may have been applied (a 5xx answer, a dropped connection), the zone is
     listed again and the remaining changes recomputed before going on, so a retry cannot add duplicates.
 author:
@@ -117,10 +122,22 @@ options:
     default: comment
   owner_id:
     description:
-      - Distinguishes several independent owners of records in one zone (for example one per host or
-        inventory). A purge only deletes records with the same owner ID.
+      - Distinguishes several independent owners of records in one zone (for example one per site, that is
+        per inventory). A purge only deletes records with the same owner ID, and records of another owner ID
+        are not taken over unless O(adopt=true).
+      - The role C(homelab.mcp_edge.cloudflare_edge) sets it to the site (C(homelab_site), by default the tunnel
+        name); records of release 0.2, marked with the tunnel name, are therefore still its own.
       - Letters, digits, C(.), C(_) and C(-), at most 40 characters.
     type: str
+  adopt:
+    description:
+      - Take over existing records that a wanted record matches (same type, name and content) or replaces (A,
+        AAAA, CNAME of the same name) although they are not owned by O(owner_id); they get this owner's marker.
+      - V(false) fails the task, naming each such record, before anything is written.
+      - Has no effect with O(ownership=none), which has no notion of owners.
+    type: bool
+    default: false
+    version_added: 0.3.0
   batch_size:
     description:
       - Changes per batch request. At most 200 on the Free plan, 3500 on paid plans.
@@ -193,20 +210,17 @@ api_requests:
   sample: 3
 """
 
-import re
-
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
     DNS_TYPES,
     CloudflareInputError,
     CloudflareModule,
     apply_dns_batches,
+    check_owner_id,
     dns_limit_problems,
     list_dns_records,
     plan_dns_records,
     validate_record,
 )
-
-OWNER_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
 
 
 class DnsRecordsManager:
@@ -217,10 +231,7 @@ class DnsRecordsManager:
 
     def validate(self, zone_name):
         p = self.params
-        if p["owner_id"] is not None and not OWNER_RE.match(p["owner_id"]):
-            raise CloudflareInputError(
-                "must be 1-40 letters, digits, '.', '_' or '-', got %r" % p["owner_id"], option="owner_id"
-            )
+        check_owner_id(p["owner_id"])
         if p["purge"] and p["ownership"] == "none":
             raise CloudflareInputError(
                 "purge needs ownership=comment or ownership=tag: without a marker the module cannot tell its "
@@ -245,7 +256,9 @@ class DnsRecordsManager:
         ownership = None if p["ownership"] == "none" else p["ownership"]
 
         def plan_from(current):
-            return plan_dns_records(current, desired, ownership=ownership, owner_id=p["owner_id"], purge=p["purge"])
+            return plan_dns_records(
+                current, desired, ownership=ownership, owner_id=p["owner_id"], purge=p["purge"], adopt=p["adopt"]
+            )
 
         current = list_dns_records(self.client, zone["id"])
         plan = plan_from(current)
@@ -301,6 +314,7 @@ def main():
         purge=dict(type="bool", default=False),
         ownership=dict(type="str", default="comment", choices=["comment", "tag", "none"]),
         owner_id=dict(type="str"),
+        adopt=dict(type="bool", default=False),
         batch_size=dict(type="int", default=200),
     )
     cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True, required_one_of=[("zone", "zone_id")])

@@ -16,6 +16,11 @@ description:
     RV(credentials), the content of C(<tunnel-id>.json); for a remote-managed one (O(config_src=cloudflare))
     it is RV(token), for C(cloudflared tunnel run --token).
   - Can rotate the tunnel secret, and remove live connections before deleting.
+  - "With O(owner_id) (the site), the tunnel is this owner's only if this module created it for that owner:
+    Cloudflare's tunnel API has no field for labels, so the owner is recorded in the tunnel secret (32 random
+    bytes, then a 16-byte HMAC-SHA256 tag of them keyed by the owner id; it labels, it does not protect). A live
+    tunnel of the wanted name without that tag (made by hand, by another site, or by release 0.2 of this
+    collection) fails the task, naming it, unless O(adopt=true); O(state=absent) leaves it alone with a warning."
 author:
   - homelab.mcp_edge contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -74,6 +79,26 @@ options:
     description:
       - A zone of the account; used only to find the account when O(account_id) is not set.
     type: str
+  owner_id:
+    description:
+      - The site this tunnel belongs to (the role C(homelab.mcp_edge.cloudflare_edge) passes C(homelab_site)).
+      - A tunnel created with it carries the owner's tag in its secret (see the description); an existing tunnel
+        whose secret lacks the tag is refused (O(state=present)) or left alone (O(state=absent)) unless
+        O(adopt=true). A secret given in O(tunnel_secret) is stored followed by the tag, and compared without it.
+      - Left out, any tunnel of the name is taken as is (the behaviour of release 0.2).
+      - Letters, digits, C(.), C(_) and C(-), at most 40 characters.
+    type: str
+    version_added: 0.3.0
+  adopt:
+    description:
+      - Take over a tunnel of the wanted name that does not carry O(owner_id)'s tag.
+      - With O(state=present) its secret is replaced by one that carries the tag (O(tunnel_secret), or 32 fresh
+        random bytes), so running C(cloudflared) connectors need the new RV(credentials) or RV(token), as after
+        O(rotate_secret); the role C(homelab.mcp_edge.cloudflare_edge) hands them over in the same run. With
+        O(state=absent) it is deleted.
+    type: bool
+    default: false
+    version_added: 0.3.0
 notes:
   - RV(credentials) and RV(token) are secrets. With O(state=present) the module refuses to run, before
     any API call, unless the task sets C(no_log=true); register the result to use them
@@ -196,8 +221,14 @@ token:
   returned: when O(state=present), the tunnel is remote-managed, and not in check mode for a new tunnel
   type: str
   sample: eyJhIjoi...
+adopted:
+  description: Whether a tunnel not carrying O(owner_id)'s tag was taken over (O(adopt=true)) in this run.
+  returned: always
+  type: bool
+  sample: false
+  version_added: 0.3.0
 secret_rotated:
-  description: Whether the tunnel secret was replaced in this run.
+  description: Whether the tunnel secret was replaced in this run (also when it was adopted).
   returned: always
   type: bool
   sample: false
@@ -212,15 +243,20 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare impor
     CloudflareError,
     CloudflareInputError,
     CloudflareModule,
+    CloudflareOwnershipError,
     DifferenceTracker,
+    check_owner_id,
     check_tunnel_secret,
     create_tunnel,
     decode_tunnel_token,
     encode_tunnel_token,
     find_tunnel,
     generate_tunnel_secret,
+    mark_tunnel_secret,
     tunnel_credentials,
     tunnel_path,
+    tunnel_secret_owned,
+    unmarked_tunnel_secret,
 )
 
 SECRET_FIELDS = ("credentials_file", "token", "tunnel_secret", "secret")
@@ -239,12 +275,15 @@ class TunnelManager:
         self.client = cf.client
         self.params = cf.params
         self.tracker = DifferenceTracker()
-        self.result = {"changed": False, "secret_rotated": False, "tunnel": {}}
+        self.result = {"changed": False, "secret_rotated": False, "adopted": False, "tunnel": {}}
+        self.owner = self.params.get("owner_id")
+        self.adopt = bool(self.params.get("adopt"))
 
     def run(self):
         given = self.params["tunnel_secret"]
         if given:
             check_tunnel_secret(given)
+        check_owner_id(self.owner)
         if self.params["state"] == "present" and not self.cf.module.no_log:
             # The result holds the credentials or token; without no_log, -v and every callback print them.
             raise CloudflareInputError(
@@ -273,6 +312,8 @@ class TunnelManager:
         config_src = self.params["config_src"] or "local"
         self.tracker.add("state", "absent", "present")
         self.tracker.add("config_src", None, config_src)
+        if self.owner:
+            self.tracker.add("owner_id", None, self.owner)
         if self.cf.check_mode:
             self.result["tunnel"] = {
                 "name": name,
@@ -280,7 +321,7 @@ class TunnelManager:
                 "remote_config": config_src == "cloudflare",
             }
             return
-        secret = self.params["tunnel_secret"] or generate_tunnel_secret()
+        secret = self.marked(self.params["tunnel_secret"] or generate_tunnel_secret())
         created = create_tunnel(self.client, self.account, name, config_src, secret)
         token = created.get("token")
         if not token or created.get("name") != name or "credentials_file" not in created:
@@ -290,6 +331,10 @@ class TunnelManager:
         self.finish(created, secret, token)
 
     def present(self, tunnel):
+        token = self.read_token(tunnel["id"])
+        decoded = decode_tunnel_token(token)
+        secret = decoded.get("s")
+        foreign = self.foreign(tunnel, secret)
         want_src = self.params["config_src"]
         have_src = "cloudflare" if tunnel.get("remote_config") else "local"
         if want_src and want_src != have_src:
@@ -298,15 +343,15 @@ class TunnelManager:
                 "or delete the tunnel (state=absent) and create it again" % (tunnel.get("name"), have_src, want_src),
                 option="config_src",
             )
-        token = self.read_token(tunnel["id"])
-        decoded = decode_tunnel_token(token)
-        secret = decoded.get("s")
         given = self.params["tunnel_secret"]
         new_secret = None
-        if self.params["rotate_secret"]:
-            new_secret = given or generate_tunnel_secret()
-        elif given and given != secret:
-            new_secret = given
+        if self.params["rotate_secret"] or foreign:
+            new_secret = self.marked(given or generate_tunnel_secret())
+        elif given and given != (unmarked_tunnel_secret(secret, self.owner) if self.owner else secret):
+            new_secret = self.marked(given)
+        if foreign:
+            self.result["adopted"] = True
+            self.tracker.add("owner_id", "(not marked)", self.owner)
         if new_secret is not None:
             self.tracker.add("tunnel_secret", "(current secret)", "(new secret)")
             self.result["secret_rotated"] = True
@@ -325,6 +370,16 @@ class TunnelManager:
     def absent(self, tunnel):
         if tunnel is None:
             return
+        secret = decode_tunnel_token(self.read_token(tunnel["id"])).get("s") if self.owner else None
+        if self.owner and not tunnel_secret_owned(secret, self.owner):
+            if not self.adopt:
+                self.cf.module.warn(
+                    "tunnel %r (id %s) was not created by owner %r (its secret carries no tag of that owner): left "
+                    "alone. Set adopt: true to delete it anyway." % (tunnel.get("name"), tunnel.get("id"), self.owner)
+                )
+                self.result["tunnel"] = public_tunnel(tunnel)
+                return
+            self.result["adopted"] = True
         self.tracker.add("state", "present", "absent")
         self.result["tunnel"] = {}
         if self.cf.check_mode:
@@ -339,6 +394,26 @@ class TunnelManager:
                     " (the tunnel still has live connections: set cleanup_connections=true to drop them first)"
                 )
             raise
+
+    # -- ownership --------------------------------------------------------------------------
+
+    def marked(self, secret):
+        """The secret a new or re-keyed tunnel gets: with an owner id, followed by the owner's tag."""
+        return mark_tunnel_secret(secret, self.owner) if self.owner else secret
+
+    def foreign(self, tunnel, secret):
+        """True when the tunnel lacks the owner's tag and adopt is set; an error when adopt is not set."""
+        if not self.owner or tunnel_secret_owned(secret, self.owner):
+            return False
+        if self.adopt:
+            return True
+        raise CloudflareOwnershipError(
+            "tunnel %r (id %s) exists but was not created by owner %r: its secret carries no tag of that owner (it "
+            "was made by hand, by another site, or by release 0.2 of this collection, which did not tag tunnels). "
+            "Nothing was changed. If it is this owner's to manage, set adopt: true; its secret is then replaced by "
+            "one carrying the tag, so running cloudflared connectors need the new credentials or token. Otherwise "
+            "choose another tunnel name." % (tunnel.get("name"), tunnel.get("id"), self.owner)
+        )
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -365,6 +440,8 @@ def main():
         rotate_secret=dict(type="bool", default=False, no_log=False),
         cleanup_connections=dict(type="bool", default=False),
         zone=dict(type="str"),
+        owner_id=dict(type="str"),
+        adopt=dict(type="bool", default=False),
     )
     cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
     cf.run(TunnelManager(cf).run)

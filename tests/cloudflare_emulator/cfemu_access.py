@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026 homelab.mcp_edge contributors
-"""Zero Trust Access endpoints of the Cloudflare API emulator: apps, policies, groups, service tokens, IdPs."""
+"""Zero Trust Access endpoints of the Cloudflare API emulator: apps, policies, groups, service tokens, IdPs,
+and the account's Zero Trust organization (read only)."""
 
 from __future__ import annotations
 
 import copy
 import ipaddress
+import urllib.parse
 
 from cfemu_core import (
     GO_DURATION,
@@ -318,6 +320,9 @@ def _validate_app(ctx, scope: str, account_id: str, body, app_id: str | None) ->
     _check_duration(out["session_duration"], "session_duration")
     if not isinstance(out["tags"], list) or not all(isinstance(t, str) for t in out["tags"]):
         raise invalid("tags must be a list of strings")
+    known_tags = {t["name"] for t in _in_account(ctx, "access_tags", account_id)}
+    if any(t not in known_tags for t in out["tags"]):
+        raise invalid("tags contain a tag that does not exist, tags must be created before assigning to an application")
     idps = _idp_ids(ctx, account_id)
     if not isinstance(out["allowed_idps"], list):
         raise invalid("allowed_idps must be a list of identity provider ids")
@@ -625,8 +630,88 @@ def get_idp(ctx):
     raise not_found("identity provider")
 
 
+# --------------------------------------------------------------------------- tags
+
+# Access tags are account-wide objects addressed by name (`/access/tags/{tag_name}`); applications list
+# them in `tags`, and an application naming a tag that does not exist is refused (see the facts page).
+# Cloudflare's dashboard takes names of up to 35 characters.
+TAG_NAME_MAX = 35
+
+
+def _tag_name(ctx) -> str:
+    return urllib.parse.unquote(ctx.params["name"])
+
+
+def _tags(ctx) -> list:
+    _unused, account_id = _scope(ctx)
+    return _in_account(ctx, "access_tags", account_id)
+
+
+def _tag_app_count(ctx, account_id: str, name: str) -> int:
+    return sum(1 for a in _in_account(ctx, "access_apps", account_id) if name in (a.get("tags") or []))
+
+
+def tag_public(ctx, tag: dict) -> dict:
+    out = _strip(tag)
+    out["app_count"] = _tag_app_count(ctx, tag["_account"], tag["name"])
+    return out
+
+
+def _find_tag(ctx, name: str) -> dict:
+    for tag in _tags(ctx):
+        if tag["name"] == name:
+            return tag
+    raise not_found("tag")
+
+
+def list_tags(ctx):
+    chunk, info = paginate(_tags(ctx), ctx.query, default=25, minimum=1, maximum=1000)
+    return 200, [tag_public(ctx, t) for t in chunk], info
+
+
+def get_tag(ctx):
+    return 200, tag_public(ctx, _find_tag(ctx, _tag_name(ctx))), None
+
+
+def create_tag(ctx):
+    _unused, account_id = _scope(ctx)
+    body = require_object(ctx.body)
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise invalid("name is required")
+    if len(name) > TAG_NAME_MAX:
+        raise invalid(f"name must be at most {TAG_NAME_MAX} characters")
+    if any(t["name"] == name for t in _tags(ctx)):
+        raise conflict(f"a tag named '{name}' already exists")
+    now = now_iso()
+    tag = {"name": name, "created_at": now, "updated_at": now, "_account": account_id}
+    ctx.store.data["access_tags"].append(tag)
+    return 201, tag_public(ctx, tag), None
+
+
+def delete_tag(ctx):
+    tag = _find_tag(ctx, _tag_name(ctx))
+    used = _tag_app_count(ctx, tag["_account"], tag["name"])
+    if used:
+        raise conflict(f"tag '{tag['name']}' is used by {used} application(s); remove it from them first")
+    ctx.store.data["access_tags"].remove(tag)
+    return 202, {"name": tag["name"]}, None
+
+
+# --------------------------------------------------------------------------- the Zero Trust organization
+
+
+def get_organization(ctx):
+    """One object, not a list. An account without an organization: 404 (the real answer is unverified)."""
+    _unused, account_id = _scope(ctx)
+    for org in ctx.store.data["access_organizations"]:
+        if org["_account"] == account_id:
+            return 200, _strip(org), None
+    raise not_found("organization")
+
+
 def _routes() -> list:
-    routes = []
+    routes = [("GET", "/accounts/{account}/access/organizations", get_organization, "access:read")]
     for base in ("/accounts/{account}/access", "/zones/{zone}/access"):
         for name, lst, get, create, put, delete in (
             ("apps", list_apps, get_app, create_app, put_app, delete_app),
@@ -653,6 +738,13 @@ def _routes() -> list:
             ("GET", f"{base}/identity_providers", list_idps, "access:read"),
             ("GET", f"{base}/identity_providers/{{id}}", get_idp, "access:read"),
         ]
+    base = "/accounts/{account}/access/tags"
+    routes += [
+        ("GET", base, list_tags, "access:read"),
+        ("POST", base, create_tag, "access:edit"),
+        ("GET", base + "/{name}", get_tag, "access:read"),
+        ("DELETE", base + "/{name}", delete_tag, "access:edit"),
+    ]
     base = "/accounts/{account}/access/policies"
     routes += [
         ("GET", base, list_policies, "access:read"),

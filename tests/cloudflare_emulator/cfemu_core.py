@@ -139,6 +139,8 @@ RESOURCE_KEYS = (
     "access_groups",
     "service_tokens",
     "identity_providers",
+    "access_organizations",
+    "access_tags",
 )
 
 
@@ -159,7 +161,6 @@ class Store:
             for key in RESOURCE_KEYS:
                 if key in loaded:
                     self.data[key] = loaded[key]
-            self.data["team_name"] = loaded.get("team_name", self.data["team_name"])
             for tid, status in loaded.get("token_status", {}).items():
                 for tok in self.tokens.values():
                     if tok["id"] == tid:
@@ -215,6 +216,14 @@ class Store:
             {"id": i["id"], "name": i.get("name", i["type"]), "type": i["type"], "config": i.get("config", {})}
             for i in seed.get("identity_providers", [])
         ]
+        # Each account's Zero Trust organization: the account's own `team_name`, else the seed's;
+        # null or "" seeds an account without one.
+        default_team = seed.get("team_name", "homelab-demo")
+        organizations = []
+        for acct in seed.get("accounts", []):
+            team = acct.get("team_name", default_team)
+            if team:
+                organizations.append(organization(acct["id"], team))
         data = {key: [] for key in RESOURCE_KEYS}
         data.update(
             {
@@ -223,7 +232,7 @@ class Store:
                 "dns_records": [copy.deepcopy(r) for r in seed.get("dns_records", [])],
                 "tunnel_configs": {},
                 "identity_providers": idps,
-                "team_name": seed.get("team_name", "homelab-demo"),
+                "access_organizations": organizations,
             }
         )
         return data
@@ -275,6 +284,27 @@ class Store:
             if zone["id"] == zone_id:
                 return zone
         raise not_routable(zone_id, route)
+
+
+def organization(account_id: str, team_name: str) -> dict:
+    """A Zero Trust organization as the API answers it (the Organization schema), plus `_account`."""
+    created = now_iso()
+    return {
+        "_account": account_id,
+        "name": team_name,
+        "auth_domain": f"{team_name}.cloudflareaccess.com",
+        "allow_authenticate_via_warp": False,
+        "auto_redirect_to_identity": False,
+        "custom_pages": {},
+        "is_ui_read_only": False,
+        "login_design": {},
+        "session_duration": "24h",
+        "ui_read_only_toggle_reason": "",
+        "user_seat_expiration_inactive_time": "730h",
+        "warp_auth_session_duration": "24h",
+        "created_at": created,
+        "updated_at": created,
+    }
 
 
 def not_routable(object_id: str, route: str) -> ApiError:

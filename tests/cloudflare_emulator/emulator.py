@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cfemu_access
 import cfemu_dns
 import cfemu_tunnels
-from cfemu_core import ApiError, Store, now_iso, paginate
+from cfemu_core import ApiError, Store, now_iso, organization, paginate
 
 API_PREFIX = "/client/v4"
 CONTROL_PREFIX = "/__emulator"
@@ -516,6 +516,21 @@ class Handler(BaseHTTPRequestHandler):
                 cfemu_tunnels.set_connections(tun, int(body.get("count", 4)))
                 emu.store.save()
                 return 200, cfemu_tunnels.public(tun)
+        m = re.match(r"^/organizations/([^/]+)$", sub)
+        if m and method == "POST":
+            # {"team_name": "myteam"} gives the account that Zero Trust organization; null removes it.
+            team = body.get("team_name")
+            if team is not None and (not isinstance(team, str) or not re.match(r"^[a-z0-9][a-z0-9-]{0,62}$", team)):
+                raise ValueError("team_name must be a lower-case DNS label or null")
+            with emu.store.lock:
+                if not any(a["id"] == m.group(1) for a in emu.store.data["accounts"]):
+                    return 404, {"error": "account not found"}
+                orgs = [o for o in emu.store.data["access_organizations"] if o["_account"] != m.group(1)]
+                if team:
+                    orgs.append(organization(m.group(1), team))
+                emu.store.data["access_organizations"] = orgs
+                emu.store.save()
+            return 200, {"account_id": m.group(1), "team_name": team}
         m = re.match(r"^/tokens/([^/]+)$", sub)
         if m and method == "POST":
             status = body.get("status")

@@ -7,7 +7,7 @@ Fixtures (other test files rely on these names):
 * ``emulator`` (session): starts ``tests/cloudflare_emulator/emulator.py`` on a free port; the object has
   ``base_url``, ``token``, ``account_id``, ``zone``, ``zone_id`` and the control methods ``requests()``,
   ``clear_requests()``, ``counters()``, ``reset()``, ``faults(**kw)``, ``clear_faults()``, ``state()``,
-  ``connect_tunnel(id, count)``, ``rate_limit(limit, window)``.
+  ``connect_tunnel(id, count)``, ``organization(team_name)``, ``rate_limit(limit, window)``.
 * ``reset_emulator`` (function): resets the emulator (state, request log, faults) before the test.
 * ``run_playbook`` (function): ``run_playbook(playbook, extra_vars=None, check=False, diff=False,
   verbosity=0, env=None, json_output=True)`` runs ``.venv/bin/ansible-playbook`` with the emulator's URL,
@@ -119,6 +119,10 @@ class Emulator:
 
     def connect_tunnel(self, tunnel_id, count=4):
         return self._call("POST", "/tunnels/%s/connections" % tunnel_id, {"count": count})
+
+    def organization(self, team_name, account_id=None):
+        """Give the account the Zero Trust organization ``<team_name>.cloudflareaccess.com``; None removes it."""
+        return self._call("POST", "/organizations/%s" % (account_id or self.account_id), {"team_name": team_name})
 
     def rate_limit(self, limit=None, window=None):
         body = {}

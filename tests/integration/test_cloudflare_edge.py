@@ -3,8 +3,9 @@
 """The cloudflare_edge role (site.yml's controller play) through ansible-playbook against the emulator.
 
 One module-scoped sequence: check on an empty account, apply, repeat, drop a service, origin
-access, teardown, teardown again. Each step's requests are kept, so the tests can count writes and
-listings, not only look at results.
+access turned off, a team name given, teardown, teardown again. Each step's requests are kept, so the
+tests can count writes and listings, not only look at results. Origin access is on by default: the
+team name comes from the emulator's account (its seed's Zero Trust organization).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import json
 import pytest
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+ORGANIZATION_READ = "GET /accounts/:id/access/organizations"
+# The emulator's seeded Zero Trust organization: homelab-demo.cloudflareaccess.com.
+SEED_TEAM = "homelab-demo"
 SERVICES = [
     {"name": "time", "kind": "mcp", "port": 8101, "access": ["owner", "mcp-clients"]},
     {"name": "notes", "kind": "mcp", "port": 8102, "access": ["mcp-clients"]},
@@ -30,18 +34,36 @@ def host_view(result):
     return result["What the host would get"]["msg"]
 
 
+def organization_team(state):
+    """The team name of the emulated account's Zero Trust organization, as the emulator holds it."""
+    (org,) = state["access_organizations"]
+    return org["auth_domain"].removesuffix(".cloudflareaccess.com")
+
+
+def assert_each_rule_checks_its_apps_token(rules, state, team, prefix="home: "):
+    """Every hostname's rule carries originRequest.access with the team and its own application's aud."""
+    auds = {a["domain"]: a["aud"] for a in state["access_apps"] if a["name"].startswith(prefix)}
+    hosts = [r for r in rules if r.get("hostname")]
+    assert hosts and {r["hostname"] for r in hosts} == set(auds), (hosts, auds)
+    for rule in hosts:
+        origin = rule.get("origin_request") or rule.get("originRequest") or {}
+        assert origin.get("access") == {"required": True, "teamName": team, "audTag": [auds[rule["hostname"]]]}, rule
+
+
 @pytest.fixture(scope="module")
 def edge(_runner, emulator, tmp_path_factory):
     emulator.reset()
     secrets = tmp_path_factory.mktemp("edge-secrets") / "secrets"
     base = {"edge_secrets_dir": str(secrets)}
+    two = dict(base, edge_services=[s for s in SERVICES if s["name"] != "notes"])
     steps = [
         ("check_empty", dict(extra_vars=base, check=True, diff=True)),
         ("apply", dict(extra_vars=base, diff=True)),
         ("repeat", dict(extra_vars=base)),
         ("check_repeat", dict(extra_vars=base, check=True)),
-        ("drop_notes", dict(extra_vars=dict(base, edge_services=[s for s in SERVICES if s["name"] != "notes"]))),
-        ("origin_access", dict(extra_vars=dict(base, edge_origin_access=True))),
+        ("drop_notes", dict(extra_vars=two)),
+        ("origin_access_off", dict(extra_vars=dict(two, cloudflare_edge_origin_access=False))),
+        ("team_given", dict(extra_vars=dict(two, cloudflare_edge_team_name="homelab"))),
         ("teardown", dict(extra_vars=dict(base, edge_state="absent"))),
         ("teardown_again", dict(extra_vars=dict(base, edge_state="absent"))),
     ]
@@ -76,13 +98,14 @@ def test_apply_builds_tunnel_dns_and_access(edge):
 
 def test_apply_uses_the_batch_endpoint_and_few_writes(edge):
     counted = writes(edge["apply"]["requests"])
-    # tunnel + 1 DNS batch + token + 2 policies + 3 applications
-    assert len(counted) == 8, counted
+    # tunnel + 1 DNS batch + token + 2 policies + the site's Access tag + 3 applications
+    assert len(counted) == 9, counted
     assert [r for r in counted if "dns_records" in r[1]] == [("POST", "POST /zones/:id/dns_records/batch")]
     # Writes keep the listings current: every kind is still read once, even after creating into it.
     reads = [r["route"] for r in edge["apply"]["requests"] if r["method"] == "GET"]
     assert len(reads) == len(set(reads)), reads
-    assert len(edge["apply"]["requests"]) == 16, edge["apply"]["requests"]
+    # The reads (with the Zero Trust organization, for the team name) and the 9 writes.
+    assert len(edge["apply"]["requests"]) == 18, edge["apply"]["requests"]
 
 
 def test_new_service_token_secret_is_written_0600_and_never_printed(edge):
@@ -102,7 +125,8 @@ def test_second_run_no_change_no_write_each_kind_read_once(edge, key):
     assert writes(snap["requests"]) == []
     routes = [r["route"] for r in snap["requests"]]
     assert len(routes) == len(set(routes)), routes
-    assert len(routes) <= 9, routes
+    assert len(routes) <= 10, routes
+    assert ORGANIZATION_READ in routes  # the team name, read once
 
 
 def test_dropping_a_service_removes_its_record_and_application(edge):
@@ -115,12 +139,37 @@ def test_dropping_a_service_removes_its_record_and_application(edge):
     assert "home: notes" not in {a["name"] for a in snap["state"]["access_apps"]}
 
 
-def test_origin_access_hands_each_apps_aud_to_cloudflared(edge):
-    snap = edge["origin_access"]
-    auds = {a["domain"]: a["aud"] for a in snap["state"]["access_apps"]}
-    for service in host_view(snap["result"])["services"]:
+def test_origin_access_is_on_by_default_with_the_team_read_from_the_account(edge):
+    """No team name in the inventory: every service handed to cloudflared (local mode) requires the
+    Access token of its own application, for the team the account's Zero Trust organization names."""
+    for key in ("apply", "repeat", "drop_notes"):
+        snap = edge[key]
+        assert organization_team(snap["state"]) == SEED_TEAM
+        assert_each_rule_checks_its_apps_token(host_view(snap["result"])["services"], snap["state"], SEED_TEAM)
+        assert [r["route"] for r in snap["requests"]].count(ORGANIZATION_READ) == 1
+
+
+def test_check_mode_before_the_applications_exist_shows_a_placeholder_aud(edge):
+    services = host_view(edge["check_empty"]["result"])["services"]
+    for service in services:
         access = service["origin_request"]["access"]
-        assert access == {"required": True, "teamName": "homelab", "audTag": [auds[service["hostname"]]]}
+        assert access["required"] is True and access["teamName"] == SEED_TEAM
+        assert access["audTag"] == ["(aud of the Access application 'home: %s', once it exists)" % service["name"]]
+
+
+def test_origin_access_off_hands_no_access_block_and_reads_no_team(edge):
+    snap = edge["origin_access_off"]
+    services = host_view(snap["result"])["services"]
+    assert [s["name"] for s in services] == ["time", "n8n"]
+    assert all("access" not in (s.get("origin_request") or {}) for s in services), services
+    assert ORGANIZATION_READ not in [r["route"] for r in snap["requests"]]
+    assert writes(snap["requests"]) == []  # local mode: only the host's config.yml changes
+
+
+def test_a_team_name_given_wins_and_saves_the_read(edge):
+    snap = edge["team_given"]
+    assert_each_rule_checks_its_apps_token(host_view(snap["result"])["services"], snap["state"], "homelab")
+    assert ORGANIZATION_READ not in [r["route"] for r in snap["requests"]]
 
 
 def test_teardown_removes_everything_the_role_created(edge):
@@ -147,20 +196,28 @@ def test_remote_managed_tunnel_gets_its_ingress_from_the_api(_runner, emulator, 
     # A fresh account: the hostnames must not be held by the records of the local tunnel 'home'.
     emulator.reset()
     base = {"edge_secrets_dir": str(tmp_path / "s"), "edge_tunnel": "remote-home", "edge_tunnel_mode": "remote"}
-    first = _runner("edge.yml", extra_vars=dict(base, edge_origin_access=True))
+    first = _runner("edge.yml", extra_vars=base)
     assert first.rc == 0, first.output[-3000:]
     view = host_view(first)
     assert view["has_token"] is True
     state = emulator.state()
     ingress = state["tunnel_configs"][view["tunnel_id"]]["config"]["ingress"]
-    auds = {a["domain"]: a["aud"] for a in state["access_apps"] if a["name"].startswith("remote-home: ")}
     assert [r.get("hostname") for r in ingress] == ["time.example.com", "notes.example.com", "n8n.example.com", None]
     assert ingress[0]["service"] == "http://127.0.0.1:8101" and ingress[-1]["service"] == "http_status:404"
-    assert ingress[0]["originRequest"]["access"]["audTag"] == [auds["time.example.com"]]
+    # Origin access by default: the stored rules carry the account's team and each application's aud.
+    assert_each_rule_checks_its_apps_token(ingress, state, organization_team(state), prefix="remote-home: ")
+    assert "originRequest" not in ingress[-1]
     emulator.clear_requests()
-    again = _runner("edge.yml", extra_vars=dict(base, edge_origin_access=True))
+    again = _runner("edge.yml", extra_vars=base)
     assert again.rc == 0 and again.changed == 0
     assert writes(emulator.requests()) == []
+    # Turned off explicitly: the rules are rewritten once, without any access block.
+    emulator.clear_requests()
+    off = _runner("edge.yml", extra_vars=dict(base, cloudflare_edge_origin_access=False))
+    assert off.rc == 0, off.output[-3000:]
+    assert writes(emulator.requests()) == [("PUT", "PUT /accounts/:id/cfd_tunnel/:id/configurations")]
+    ingress = emulator.state()["tunnel_configs"][view["tunnel_id"]]["config"]["ingress"]
+    assert len(ingress) == 4 and all("access" not in (r.get("originRequest") or {}) for r in ingress), ingress
     gone = _runner("edge.yml", extra_vars=dict(base, edge_state="absent"))
     assert gone.rc == 0, gone.output[-3000:]
 
@@ -262,11 +319,10 @@ def test_access_before_publish_a_failed_access_step_publishes_nothing(run_playbo
     """A token without Access permission: the Access step fails, and no DNS record and no ingress
     rule points any hostname at the tunnel (the applications come first)."""
     token = emulator.token_with("zone:read", "dns:edit", "tunnel:edit")
-    result = run_playbook(
-        "edge.yml",
-        extra_vars={"edge_secrets_dir": str(tmp_path / "secrets"), "edge_tunnel_mode": mode},
-        env=emulator.env(token),
-    )
+    # The team name given, so the run gets past the Zero Trust organization read (which this token
+    # may not do either) to the Access step.
+    extra = {"edge_secrets_dir": str(tmp_path / "secrets"), "edge_tunnel_mode": mode, "cloudflare_edge_team_name": "t"}
+    result = run_playbook("edge.yml", extra_vars=extra, env=emulator.env(token))
     assert result.rc != 0
     result.assert_no_traceback()
     failed = result[
@@ -286,6 +342,42 @@ def test_access_before_publish_a_failed_access_step_publishes_nothing(run_playbo
     assert all("dns_records" not in route and "configurations" not in route for _method, route in writes_done), (
         writes_done
     )
+
+
+@pytest.mark.parametrize("mode", ["local", "remote"])
+def test_an_account_without_zero_trust_organization_fails_before_any_write(run_playbook, emulator, tmp_path, mode):
+    """Origin access on (the default), no team name given, and the account has no Zero Trust
+    organization: the run stops with the way out, before the tunnel, any record, application or rule."""
+    emulator.organization(None)
+    extra = {"edge_secrets_dir": str(tmp_path / "secrets"), "edge_tunnel_mode": mode}
+    result = run_playbook("edge.yml", extra_vars=extra)
+    assert result.rc != 0
+    result.assert_no_traceback()
+    failed = result["homelab.mcp_edge.cloudflare_edge : Team | The account has a Zero Trust organization"]
+    msg = failed["msg"]
+    assert "Account %s has no Zero Trust organization." % emulator.account_id in msg, msg
+    assert "open Zero Trust and choose a team name" in msg and "cloudflare_edge_origin_access: false" in msg, msg
+    assert "Nothing has been written." in msg
+    requests = emulator.requests()
+    assert [r for r in requests if r["method"] in WRITES] == []
+    assert [r["route"] for r in requests][-1] == ORGANIZATION_READ
+    state = emulator.state()
+    assert state["access_apps"] == [] and state["dns_records"] == [] and state["tunnels"] == []
+    assert state["tunnel_configs"] == {}
+    # The way out the message names: origin access off explicitly builds the edge without the check.
+    off = run_playbook("edge.yml", extra_vars=dict(extra, cloudflare_edge_origin_access=False))
+    assert off.rc == 0, off.output[-3000:]
+    assert all("access" not in (s.get("origin_request") or {}) for s in host_view(off)["services"])
+
+
+def test_a_token_that_cannot_read_the_organization_fails_naming_the_permission(run_playbook, emulator, tmp_path):
+    token = emulator.token_with("zone:read", "dns:edit", "tunnel:edit")
+    result = run_playbook("edge.yml", extra_vars={"edge_secrets_dir": str(tmp_path / "s")}, env=emulator.env(token))
+    assert result.rc != 0
+    result.assert_no_traceback()
+    failed = result["homelab.mcp_edge.cloudflare_edge : Team | Read the Zero Trust team name from the account"]
+    assert "Organizations, Identity Providers, and Groups: Read" in failed["msg"], failed
+    assert [r for r in emulator.requests() if r["method"] in WRITES] == []
 
 
 def test_check_mode_on_an_empty_account_with_a_remote_managed_tunnel(run_playbook, emulator, tmp_path):

@@ -100,16 +100,19 @@ def test_access_applications_match_the_services(state):
         assert app["domain"] == f"{service['name']}.{DOMAIN}"
         assert app["type"] == "self_hosted"
         linked = [policies[p["id"]] for p in sorted(app["policies"], key=lambda p: p["precedence"])]
-        assert linked == service["access"]
+        # Policies carry the site's prefix in Cloudflare; the inventory names them bare.
+        assert linked == [PREFIX + name for name in service["access"]]
 
 
 def test_policies_and_service_token(state):
     tokens = {t["name"]: t for t in state["service_tokens"]}
-    assert set(tokens) == {"claude-desktop"}
+    assert set(tokens) == {PREFIX + "claude-desktop"}
     policies = {p["name"]: p for p in state["access_policies"]}
-    assert set(policies) == {"owner", "mcp-clients"}
-    assert policies["owner"]["decision"] == "allow"
-    assert policies["mcp-clients"]["include"] == [{"service_token": {"token_id": tokens["claude-desktop"]["id"]}}]
+    assert set(policies) == {PREFIX + "owner", PREFIX + "mcp-clients"}
+    assert policies[PREFIX + "owner"]["decision"] == "allow"
+    assert policies[PREFIX + "mcp-clients"]["include"] == [
+        {"service_token": {"token_id": tokens[PREFIX + "claude-desktop"]["id"]}}
+    ]
 
 
 def test_new_service_token_secret_written_once_0600():
@@ -151,13 +154,18 @@ def test_cloudflared_routes_each_hostname_to_its_port(host, service):
 
 
 def test_cloudflared_requires_each_apps_access_token(host, state):
+    """Origin access by default, with no team name in the inventory: the team comes from the account."""
+    assert "cloudflare_edge_team_name" not in VARS and "cloudflare_edge_origin_access" not in VARS
+    seed = json.loads((PROJECT / "tests" / "cloudflare_emulator" / "seed.example.json").read_text())
+    (org,) = state["access_organizations"]
+    assert org["auth_domain"] == f"{seed['team_name']}.cloudflareaccess.com"  # homelab-demo
     config = yaml.safe_load(host.check_output("cat /etc/cloudflared/home.yml"))
     auds = {a["domain"]: a["aud"] for a in state["access_apps"]}
     rules = [r for r in config["ingress"] if r.get("hostname")]
     assert len(rules) == len(SERVICES)
     for rule in rules:
         access = rule["originRequest"]["access"]
-        assert access == {"required": True, "teamName": "homelab", "audTag": [auds[rule["hostname"]]]}
+        assert access == {"required": True, "teamName": seed["team_name"], "audTag": [auds[rule["hostname"]]]}
 
 
 def test_only_ssh_answers_from_another_container(host, target):

@@ -500,6 +500,27 @@ def test_access_objects(emu):
     err(emu.api("POST", f"{zacc}/apps", {"type": "self_hosted", "name": "z", "domain": "z.example.org"}), 400, 12130)
 
 
+def test_zero_trust_organization_from_the_seed_and_the_control_api(emu):
+    url = f"/accounts/{ACCOUNT}/access/organizations"
+    org = ok(emu.api("GET", url))  # one object, not a list
+    assert org["auth_domain"] == "homelab-demo.cloudflareaccess.com" and org["name"] == "homelab-demo"
+    assert not any(key.startswith("_") for key in org)
+    assert ok(emu.api("GET", url, token=T_RO)) == org  # access:read is enough
+    err(emu.api("GET", url, token=T_DNS), 403, 10000)
+    err(emu.api("GET", "/accounts/ffffffffffffffffffffffffffffffff/access/organizations"), 404, 7003)
+    # Seeding "no organization" (the error path of the edge role), and another team.
+    assert emu.ctl("POST", f"/organizations/{ACCOUNT}", {"team_name": None}) == {
+        "account_id": ACCOUNT,
+        "team_name": None,
+    }
+    err(emu.api("GET", url), 404, 12130)
+    emu.ctl("POST", f"/organizations/{ACCOUNT}", {"team_name": "other-team"})
+    assert ok(emu.api("GET", url))["auth_domain"] == "other-team.cloudflareaccess.com"
+    assert "error" in emu.ctl("POST", f"/organizations/{ACCOUNT}", {"team_name": "Not A Label"})
+    emu.ctl("POST", "/reset")
+    assert ok(emu.api("GET", url))["auth_domain"] == "homelab-demo.cloudflareaccess.com"
+
+
 # --------------------------------------------------------------------------- faults, rate limits
 
 

@@ -419,6 +419,18 @@ def test_access_objects(emu, cf):
     assert removed.id == token.id
 
 
+def test_zero_trust_organization(emu, cf):
+    """The account's organization is one object (the SDK's ``organizations.list`` returns it, not a page)."""
+    emu.reset()
+    org, _raw = answer(cf.zero_trust.organizations.with_raw_response.list(account_id=ACCOUNT))
+    assert org.auth_domain == "homelab-demo.cloudflareaccess.com"
+    assert isinstance(org.created_at, datetime)
+    emu.ctl("POST", f"/organizations/{ACCOUNT}", {"team_name": None})
+    with pytest.raises(cloudflare.NotFoundError):
+        cf.zero_trust.organizations.list(account_id=ACCOUNT)
+    emu.reset()
+
+
 def test_sdk_4_reads_only_the_first_page_of_access_lists(emu, cf):
     """SDK 4.x lists Access objects as a single page: past the API's page size (25 here) it sees no more."""
     emu.reset()

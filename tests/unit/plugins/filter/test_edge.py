@@ -127,6 +127,40 @@ def test_origin_access_sets_each_services_aud():
     assert "access" not in services[0]["origin_request"]  # the input is left alone
 
 
+def test_origin_access_never_routes_a_service_unchecked():
+    services = normalize_services(SERVICES[:2], "example.com")
+    with pytest.raises(AnsibleFilterError, match=r"'home: n8n' of service 'n8n' has no aud tag"):
+        edge_origin_access(services, {"home: time": {"aud": "aud1"}, "home: n8n": {"aud": None}}, "home: ", "team")
+    # A check run before the applications exist: a placeholder that names the application.
+    out = edge_origin_access(services, {"home: time": {"aud": "aud1"}}, "home: ", "team", True)
+    assert out[1]["origin_request"]["access"]["audTag"] == [
+        "(aud of the Access application 'home: n8n', once it exists)"
+    ]
+    assert out[1]["origin_request"]["access"]["required"] is True
+
+
+@pytest.mark.parametrize("team", ["", None, "Bad Team", "team.cloudflareaccess.com"])
+def test_origin_access_needs_a_team_name(team):
+    services = normalize_services(SERVICES[:1], "example.com")
+    with pytest.raises(AnsibleFilterError, match="the team name must be a Zero Trust team name"):
+        edge_origin_access(services, {"home: time": {"aud": "aud1"}}, "home: ", team)
+
+
+def test_origin_access_reads_the_team_name_when_none_is_given():
+    assert problems(origin_access=True, team_name="") == []
+    assert problems(origin_access=True, team_name="myteam") == []
+
+
+def test_origin_access_refuses_a_bypass_policy_and_off_allows_it():
+    policies = dict(POLICIES, lan={"decision": "bypass", "include": [{"ip": "192.168.1.0/24"}]})
+    services = [{"name": "time", "port": 8101, "access": ["lan", "owner"]}]
+    found = problems(services=services, policies=policies, origin_access=True)
+    assert len(found) == 1, found
+    assert "homelab_services[0] (name 'time'): access policy 'lan' is a bypass policy" in found[0]
+    assert "cloudflare_edge_origin_access: false" in found[0]
+    assert problems(services=services, policies=policies, origin_access=False) == []
+
+
 def test_tunnel_rules_use_the_module_form():
     services = normalize_services(
         [{"name": "t", "port": 1, "access": ["o"], "origin_request": {"connect_timeout": "5s"}}], "example.com"

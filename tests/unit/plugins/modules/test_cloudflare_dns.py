@@ -180,8 +180,18 @@ def test_noop_when_everything_matches():
 
 
 def test_changed_address_updates_in_place():
-    current = [have("r1", "A", "h.example.com", "192.0.2.1", comment="mine", ttl=300)]
+    current = [have("r1", "A", "h.example.com", "192.0.2.1", comment="mine; " + MARK, ttl=300)]
     plan = cf.plan_dns_records(current, [want(name="h", content="192.0.2.9")])
+    assert plan.creates == [] and len(plan.updates) == 1
+    cur, patch = plan.updates[0]
+    assert cur["id"] == "r1" and patch == {"content": "192.0.2.9"}
+
+
+def test_an_unmarked_record_is_updated_in_place_only_when_adopted():
+    current = [have("r1", "A", "h.example.com", "192.0.2.1", comment="mine", ttl=300)]
+    with pytest.raises(cf.CloudflareOwnershipError, match=r"A h\.example\.com \(id r1\): it carries no ownership"):
+        cf.plan_dns_records(current, [want(name="h", content="192.0.2.9")])
+    plan = cf.plan_dns_records(current, [want(name="h", content="192.0.2.9")], adopt=True)
     assert plan.creates == [] and len(plan.updates) == 1
     cur, patch = plan.updates[0]
     assert cur["id"] == "r1" and patch == {"content": "192.0.2.9", "comment": "mine; " + MARK}
