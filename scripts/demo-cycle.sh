@@ -2,8 +2,9 @@
 # The demo cycle a user runs, as a test (run by `make molecule` in a lane, or alone):
 #   make demo, make demo-down, make demo, PURGE=1 make demo-down
 # each must succeed, the second demo on the image-cache volume the first one left behind (with a
-# fresh .demo/: new secrets, a new n8n encryption key), and each demo's summary must show every
-# service healthy, every MCP handshake working and n8n ready.
+# fresh .demo/: new secrets, a new n8n encryption key, and the ufw firewall backend instead of
+# nftables), and each demo's summary must show every service healthy, every MCP handshake working,
+# n8n ready and no container answering a LAN neighbour.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -21,6 +22,11 @@ check_summary() {
       *) grep -qE -- "-> ok$" <<<"$line" || { echo "$step: MCP handshake failed: $line" >&2; bad=1; } ;;
     esac
   done
+  # The docker role's container guard: a LAN neighbour that routes the containers' own addresses
+  # through the home server reaches none of them.
+  line=$(grep -E "^guard: " "$out" || true)
+  grep -qE "answering a LAN neighbour .*: none \(of [1-9][0-9]* tried" <<<"$line" ||
+    { echo "$step: the neighbour attack was not refused: ${line:-no guard line}" >&2; bad=1; }
   return "$bad"
 }
 
@@ -51,7 +57,8 @@ step down-1 scripts/demo.sh down
 check_down "$log-down-1.log" down-1
 docker volume inspect homelab-mcp-edge-demo-docker >/dev/null ||
   { echo "demo-down without PURGE removed the image-cache volume" >&2; exit 1; }
-step up-2 scripts/demo.sh up
+# The second demo uses the ufw firewall backend (the first nftables): the guard holds with both.
+step up-2 env DEMO_FIREWALL=ufw scripts/demo.sh up
 check_summary "$log-up-2.log" up-2
 step down-purge env PURGE=1 scripts/demo.sh down
 check_down "$log-down-purge.log" down-purge

@@ -9,6 +9,8 @@
 # Cloudflare) and cloudflared is the TEST DOUBLE tests/doubles/cloudflared (Cloudflare's binary
 # cannot be downloaded here). On a real server the same playbook talks to api.cloudflare.com and
 # installs the real cloudflared from Cloudflare's apt repository.
+#
+# DEMO_FIREWALL=ufw makes the demo use the firewall role's ufw backend (default: nftables).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -106,6 +108,7 @@ homelab_servers:
     cloudflare_edge_api_token: $(python3 -c 'import json; print(json.load(open("tests/cloudflare_emulator/seed.example.json"))["tokens"][1]["value"])')
     cloudflare_edge_secrets_dir: $repo/$state/secrets
     firewall_admin_networks: [172.16.0.0/12]
+    firewall_backend: ${DEMO_FIREWALL:-nftables}
     n8n_image: homelab-mcp-edge/n8n:2.40.7
     n8n_encryption_key: $n8n_key
     cloudflared_install_method: local
