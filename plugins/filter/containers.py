@@ -32,6 +32,7 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model im
     ServiceModelError,
     normalize_services,
 )
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import is_port
 
 LABEL_PREFIX = "io.homelab.mcp_edge"
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -83,10 +84,6 @@ def host_mount_problem(volume):
         if path == system or path.startswith(system + "/"):
             return f"mounts the host system path {system}"
     return None
-
-
-def _is_port(value):
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
 
 
 def _is_str_list(value, allow_empty=True):
@@ -183,9 +180,9 @@ def _settings_problems(settings):
         problems.append(
             f"{var}_network_mode must be one of {', '.join(NETWORK_MODES)}, got {settings.get('network_mode')!r}."
         )
-    if not _is_port(settings.get("gateway_port")):
+    if not is_port(settings.get("gateway_port")):
         problems.append(f"{var}_gateway_port must be an integer from 1 to 65535, got {settings.get('gateway_port')!r}.")
-    if not _is_port(settings.get("container_port")):
+    if not is_port(settings.get("container_port")):
         problems.append(
             f"{var}_container_port must be an integer from 1 to 65535, got {settings.get('container_port')!r}."
         )
@@ -282,7 +279,7 @@ def _service_problems(service, where, settings):
                 f"{where}: 'container_port' is for streamable-http servers; a stdio server's gateway listens on "
                 "mcp_servers_gateway_port."
             )
-        elif not _is_port(container_port):
+        elif not is_port(container_port):
             problems.append(f"{where}: 'container_port' must be an integer from 1 to 65535, got {container_port!r}.")
 
     user = service.get("user", settings.get("user"))

@@ -16,6 +16,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import is_port
+
 EGRESS_KEYS = ("to", "ports", "proto")
 EGRESS_PROTOS = ("tcp", "udp")
 EGRESS_NONE = "none"
@@ -58,10 +60,6 @@ def is_host_name(text):
     return bool(_HOST_RE.match(text)) and not text.rstrip(".").rsplit(".", 1)[-1].isdigit()
 
 
-def _is_port(value):
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
-
-
 def egress_problems(value, where):
     """Every problem of one service's ``egress`` value, as messages naming ``where``."""
     if value is None or value == EGRESS_NONE:
@@ -85,7 +83,7 @@ def egress_problems(value, where):
                 f"resolved on the host when the role runs, got {target!r}."
             )
         ports = entry.get("ports")
-        if ports is not None and not (isinstance(ports, list) and ports and all(_is_port(p) for p in ports)):
+        if ports is not None and not (isinstance(ports, list) and ports and all(is_port(p) for p in ports)):
             problems.append(f"{here}.ports must be a non-empty list of integers from 1 to 65535, got {ports!r}.")
         proto = entry.get("proto", "tcp")
         if proto not in EGRESS_PROTOS:

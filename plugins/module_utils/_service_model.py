@@ -15,6 +15,7 @@ import difflib
 import re
 
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._egress import egress_problems
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import is_port
 
 SERVICE_KINDS = ("mcp", "n8n", "http")
 MCP_TRANSPORTS = ("stdio", "streamable-http")
@@ -106,10 +107,6 @@ def is_fqdn(value, allow_wildcard=False):
     return len(labels) >= 2 and all(_LABEL_RE.match(label) for label in labels)
 
 
-def _is_port(value):
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
-
-
 def unknown_key_problems(service, kind, where):
     """One message per key that ``kind`` does not know, with a "did you mean" where one is close."""
     allowed = KIND_KEYS.get(kind)
@@ -176,7 +173,7 @@ def normalize_services(services, domain, var_name="homelab_services", domain_var
         port = service.get("port")
         if port is None and "service_url" not in service:
             problems.append(f"{where}: 'port' is required (an integer 1-65535 published on 127.0.0.1).")
-        elif port is not None and not _is_port(port):
+        elif port is not None and not is_port(port):
             problems.append(f"{where}: 'port' must be an integer from 1 to 65535, got {port!r}.")
         elif port is not None:
             if port in seen_ports:
@@ -216,7 +213,7 @@ def normalize_services(services, domain, var_name="homelab_services", domain_var
 
         url = service.get("service_url")
         if url is None:
-            if _is_port(port):
+            if is_port(port):
                 service["service_url"] = f"http://127.0.0.1:{port}"
         elif not isinstance(url, str) or not (url.startswith(_LOCAL_SCHEMES) or url.startswith("http_status:")):
             problems.append(

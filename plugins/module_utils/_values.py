@@ -6,6 +6,7 @@ Private to the collection (no API promise). Pure Python standard library.
 
 * Go durations (``time.ParseDuration``), as cloudflared and Cloudflare's API take them:
   ``go_duration_seconds("1m30s") == 90.0``.
+* TCP/UDP ports: ``is_port(443)``; an integer 1-65535, never a bool or a string.
 """
 
 from __future__ import annotations
@@ -56,3 +57,8 @@ def go_duration_seconds(value, allow_negative=False):
     if sign < 0 and total and not allow_negative:
         return None
     return sign * total
+
+
+def is_port(value):
+    """True for a TCP/UDP port number: an int (not a bool) from 1 to 65535."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
