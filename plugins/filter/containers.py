@@ -39,6 +39,9 @@ _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MEMORY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?[bkmgBKMG]?$")
 _DURATION_RE = re.compile(r"^[0-9]+(ms|s|m|h)$")
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+_HEADER_RE = re.compile(r"^[A-Za-z0-9-]+$")
+# A gateway token from the vault: shorter ones are guessable (generated ones have 43 characters).
+MIN_GATEWAY_TOKEN_LENGTH = 24
 # Host paths a container must not get (as a bind mount, or anything below them) unless the service
 # says allow_host_system_mounts: true. The engine's socket is root on the host.
 HOST_SYSTEM_PATHS = (
@@ -171,6 +174,13 @@ def _settings_problems(settings):
             isinstance(flavour["bearer_token_env"], str) and _ENV_NAME_RE.match(flavour["bearer_token_env"])
         ):
             problems.append(f"{where}.bearer_token_env must be an environment variable name (or null).")
+        if flavour.get("bearer_token_env") and not (
+            isinstance(flavour.get("token_header"), str) and _HEADER_RE.match(flavour["token_header"])
+        ):
+            problems.append(
+                f"{where}.token_header must name the HTTP header a client sends the token in (such as "
+                "'X-API-Key', or 'Authorization' for 'Bearer <token>') when bearer_token_env is set."
+            )
     if settings.get("gateway_flavour") not in flavours:
         problems.append(
             f"{var}_gateway_flavour must be one of {', '.join(sorted(flavours))}, "
@@ -262,14 +272,22 @@ def _service_problems(service, where, settings):
                 "(and mcp_servers_allowed_origins) or choose a flavour with origin_args."
             )
         token = gateway.get("bearer_token")
-        if token is not None:
+        if token is not None and token is not False:
             if not isinstance(token, str) or not token:
-                problems.append(f"{where}: 'gateway.bearer_token' must be a non-empty string (from the vault).")
+                problems.append(
+                    f"{where}: 'gateway.bearer_token' must be the token (a string from the vault), or false for "
+                    "no token; leave it out to have one generated."
+                )
             elif flavour_name in flavours and not flavour.get("bearer_token_env"):
                 problems.append(
                     f"{where}: gateway flavour '{flavour_name}' does not check bearer tokens; drop "
                     "'gateway.bearer_token' (Cloudflare Access authenticates callers) or choose a flavour "
-                    "with bearer_token_env."
+                    "with bearer_token_env, such as mcp-proxy-node."
+                )
+            elif len(token) < MIN_GATEWAY_TOKEN_LENGTH:
+                problems.append(
+                    f"{where}: 'gateway.bearer_token' has {len(token)} characters; use at least "
+                    f"{MIN_GATEWAY_TOKEN_LENGTH} (or leave it out to have one generated)."
                 )
 
     container_port = service.get("container_port")
@@ -440,6 +458,7 @@ def container_specs(services, settings):
             network = f"{settings.get('network_prefix', prefix)}{name}"
         entrypoint = service.get("entrypoint")
         command = _as_argv(service.get("command"))
+        gateway_token = None
         if service["transport"] == "stdio":
             gateway = service.get("gateway") or {}
             flavour_name = gateway.get("flavour", settings["gateway_flavour"])
@@ -453,8 +472,16 @@ def container_specs(services, settings):
                     argv += command
                 else:
                     argv.append(_subst(arg, server=shlex.join(command)))
-            if gateway.get("bearer_token"):
-                secret_env[flavour["bearer_token_env"]] = gateway["bearer_token"]
+            token = gateway.get("bearer_token")
+            if flavour.get("bearer_token_env") and token is not False:
+                # From the vault, or generated on the host by the role when the entry has none.
+                gateway_token = {
+                    "env": flavour["bearer_token_env"],
+                    "header": flavour["token_header"],
+                    "source": "vault" if token else "generated",
+                }
+                if token:
+                    secret_env[flavour["bearer_token_env"]] = token
             # The gateway line is the container's command: the image's ENTRYPOINT (an init such as
             # `tini --`, or none) stays in front of it and must exec its arguments.
             command = argv
@@ -480,6 +507,8 @@ def container_specs(services, settings):
                 "image": service["image"],
                 "transport": service["transport"],
                 "gateway": gateway_name,
+                # Which header the gateway checks and where the token comes from (never the value).
+                "gateway_token": gateway_token,
                 "entrypoint": entrypoint,
                 "command": command,
                 "env": env,
@@ -502,7 +531,7 @@ def container_specs(services, settings):
                 "healthcheck": _healthcheck(service, settings, default_test, health_url),
                 "volumes": list(service.get("volumes") or []),
                 "labels": labels,
-                "has_secrets": bool(secret_env),
+                "has_secrets": bool(secret_env) or gateway_token is not None,
             }
         )
     return specs

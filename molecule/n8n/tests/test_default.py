@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -56,6 +57,24 @@ _VaultLoader.add_constructor("!vault", lambda loader, node: loader.construct_sca
 VARS = yaml.load((SCENARIO / "vars" / "main.yml").read_text(encoding="utf-8"), Loader=_VaultLoader)  # noqa: S506
 PORTS = sorted(s["port"] for s in VARS["homelab_services"])
 N8N_MCP_URL = "http://127.0.0.1:8201/mcp"
+# n8n-mcp as a stdio server behind mcp-proxy (npm) with a token the role generated.
+DOCS_URL = "http://127.0.0.1:8202/mcp"
+DOCS_CONTAINER = "mcp-n8n-docs"
+GATEWAY_TOKEN_DIR = "/etc/homelab-mcp-edge/gateway-tokens"  # noqa: S105 (a path)
+TOKEN_ON_HOST = f"{GATEWAY_TOKEN_DIR}/{DOCS_CONTAINER}.token"
+PROBE_TCP = PROJECT / "molecule" / "resources" / "files" / "probe_tcp.py"
+INITIALIZE = json.dumps(
+    {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "verify", "version": "1"},
+        },
+    }
+)
 API_WORKFLOW = VARS["n8n_test_api_workflow"]["name"]
 
 
@@ -200,6 +219,85 @@ def test_n8n_mcp_gateway_reaches_n8n_api_on_its_network(host):
     assert code == "200"
 
 
+def _delivered_token(target):
+    """The token the role wrote once to the controller (mcp_servers_secrets_dir), and its mode."""
+    secrets = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "secrets"
+    path = secrets / f"{target['name']}-{DOCS_CONTAINER}.gateway-token"
+    return path.read_text(encoding="utf-8").strip(), path.stat().st_mode & 0o777
+
+
+def test_generated_gateway_token_kept_on_the_host_and_delivered_once(host, target):
+    token, mode = _delivered_token(target)
+    assert mode == 0o600
+    assert len(token) == 43 and token.isalnum()
+    on_host = host.file(TOKEN_ON_HOST)
+    assert (on_host.user, on_host.group, on_host.mode) == ("root", "root", 0o600)
+    assert host.file(GATEWAY_TOKEN_DIR).mode == 0o700
+    assert on_host.content_string.strip() == token
+    # The gateway reads it from its environment, never from its command line.
+    info = inspect(host, DOCS_CONTAINER)
+    assert env_of(host, DOCS_CONTAINER)["MCP_PROXY_API_KEY"] == token
+    assert token not in json.dumps(info["Config"]["Cmd"]) + json.dumps(info["Args"])
+
+
+def _initialize_status(host, *headers):
+    flags = " ".join(f"-H {shlex.quote(h)}" for h in headers)
+    return host.check_output(
+        f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 10 -X POST -H 'content-type: application/json' "
+        f"-H 'accept: application/json, text/event-stream' {flags} -d {shlex.quote(INITIALIZE)} {DOCS_URL}"
+    )
+
+
+def test_gateway_refuses_a_local_caller_without_the_token(host, target):
+    token, _ = _delivered_token(target)
+    assert wait_healthy(host, DOCS_CONTAINER) == "healthy"
+    assert _initialize_status(host) == "401"
+    assert _initialize_status(host, f"X-API-Key: {token[:-1]}x") == "401"
+    assert _initialize_status(host, f"Authorization: Bearer {token}") == "401"
+    assert _initialize_status(host, f"X-API-Key: {token}") == "200"
+    # The real MCP client, without the token: refused.
+    rc, summary = _probe(target, DOCS_URL, "--call", "search_nodes", "--args", '{"query": "x"}')
+    assert rc != 0, summary
+
+
+def test_gateway_answers_the_mcp_client_with_the_token(target):
+    token, _ = _delivered_token(target)
+    rc, summary = _probe(
+        target,
+        DOCS_URL,
+        "--wait", "90",
+        "--header", f"X-API-Key: {token}",
+        "--call", "search_nodes",
+        "--args", json.dumps({"query": "webhook"}),
+        "--expect", "webhook",
+    )  # fmt: skip
+    assert rc == 0, summary
+    assert summary["call"]["is_error"] is False
+
+
+def _lan_neighbour_ip(target):
+    out = _controller("docker", "inspect", "--format", "{{.NetworkSettings.IPAddress}}", f"{target['name']}-lan")
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("container", "expect"),
+    [
+        # n8n's egress allows lan-router:8001 only; n8n-mcp reaches n8n on their shared network.
+        ("n8n", {"{lan}:8001": "open", "{lan}:8000": "blocked", "169.254.169.254:80": "blocked"}),
+        ("mcp-n8n-mcp", {"n8n:5678": "open", "{lan}:8001": "blocked", "169.254.169.254:80": "blocked"}),
+        (DOCS_CONTAINER, {"{lan}:8001": "blocked", "{lan}:8000": "blocked"}),  # egress: none
+    ],
+)
+def test_containers_reach_what_their_egress_allows(host, target, container, expect):
+    lan = _lan_neighbour_ip(target)
+    args = " ".join(shlex.quote(f"{dest.format(lan=lan)}={want}") for dest, want in expect.items())
+    code = shlex.quote(PROBE_TCP.read_text(encoding="utf-8"))
+    out = json.loads(host.check_output(f"docker exec {container} python3 -c {code} {args}"))
+    assert out["wrong"] == [], out["seen"]
+
+
 def _probe(target, url, *args):
     out = _controller("nsenter", "-t", target["pid"], "-n", sys.executable, str(PROBE), url, *args, timeout=180)
     try:
@@ -218,7 +316,7 @@ def test_published_on_loopback_only(host, target, port):
             socket.create_connection((ip, port), timeout=3).close()
 
 
-@pytest.mark.parametrize(("container", "uid"), [("n8n", "1000"), ("mcp-n8n-mcp", "10001")])
+@pytest.mark.parametrize(("container", "uid"), [("n8n", "1000"), ("mcp-n8n-mcp", "10001"), (DOCS_CONTAINER, "10001")])
 def test_container_is_hardened(host, container, uid):
     info = inspect(host, container)
     hc = info["HostConfig"]
@@ -249,3 +347,7 @@ def test_secrets_in_no_file_outside_the_engine(host):
     for secret in secrets:
         assert readable_by_others(host, secret) == []
         assert written_outside_the_engine(host, secret) == []
+    # The generated gateway token: in its root-only file on the host and nowhere else.
+    token = host.file(TOKEN_ON_HOST).content_string.strip()
+    assert readable_by_others(host, token) == []
+    assert written_outside_the_engine(host, token) == [TOKEN_ON_HOST]

@@ -122,14 +122,43 @@ def test_supergateway_origins_and_shared_network():
     assert spec["healthcheck"]["test"][:2] == ["CMD", "node"]
 
 
+VAULT_TOKEN = "tok-0123456789abcdefghijklmn"
+
+
 def test_bearer_token_for_a_flavour_that_supports_it():
     flavours = dict(SETTINGS["gateway_flavours"])
-    flavours["authed"] = dict(flavours["mcp-proxy"], bearer_token_env="GATEWAY_TOKEN")
+    flavours["authed"] = dict(flavours["mcp-proxy"], bearer_token_env="GATEWAY_TOKEN", token_header="Authorization")
     svc = services()[:1]
-    svc[0]["gateway"] = {"flavour": "authed", "bearer_token": "tok-123"}
+    svc[0]["gateway"] = {"flavour": "authed", "bearer_token": VAULT_TOKEN}
     spec = container_specs(svc, dict(SETTINGS, gateway_flavours=flavours))[0]
-    assert spec["secret_env"] == {"GATEWAY_TOKEN": "tok-123"}
-    assert "tok-123" not in spec["command"]
+    assert spec["secret_env"] == {"GATEWAY_TOKEN": VAULT_TOKEN}
+    assert spec["gateway_token"] == {"env": "GATEWAY_TOKEN", "header": "Authorization", "source": "vault"}
+    assert VAULT_TOKEN not in spec["command"]
+    assert spec["has_secrets"]
+
+
+def test_mcp_proxy_node_gets_a_generated_token_unless_told_otherwise():
+    svc = services()[:1]
+    svc[0]["gateway"] = {"flavour": "mcp-proxy-node"}
+    spec = container_specs(svc, SETTINGS)[0]
+    assert spec["command"] == [
+        "mcp-proxy", "--host", "0.0.0.0", "--port", "8080", "--server", "stream",
+        "--", "mcp-server-time", "--local-timezone", "UTC",
+    ]  # fmt: skip
+    # No value in the spec: the role generates it on the host and adds it to the environment.
+    assert spec["gateway_token"] == {"env": "MCP_PROXY_API_KEY", "header": "X-API-Key", "source": "generated"}
+    assert spec["secret_env"] == {}
+    assert spec["has_secrets"]
+    assert spec["healthcheck"]["test"][-1].startswith("fetch('http://127.0.0.1:8080/ping')")
+
+    svc[0]["gateway"]["bearer_token"] = False
+    spec = container_specs(svc, SETTINGS)[0]
+    assert spec["gateway_token"] is None
+    assert not spec["has_secrets"]
+
+
+def test_a_flavour_without_token_support_has_no_gateway_token():
+    assert container_specs(services()[:1], SETTINGS)[0]["gateway_token"] is None
 
 
 def _problems(mutate):
@@ -150,9 +179,17 @@ def _problems(mutate):
         (lambda s: s[0].update(user="0:0"), "'user' must not be root"),
         (
             lambda s: s[0].update(gateway={"flavour": "nope"}),
-            "'gateway.flavour' must be one of mcp-proxy, supergateway",
+            "'gateway.flavour' must be one of mcp-proxy, mcp-proxy-node, supergateway",
         ),
-        (lambda s: s[0].update(gateway={"bearer_token": "x"}), "does not check bearer tokens"),
+        (lambda s: s[0].update(gateway={"bearer_token": VAULT_TOKEN}), "does not check bearer tokens"),
+        (
+            lambda s: s[0].update(gateway={"flavour": "mcp-proxy-node", "bearer_token": "short"}),
+            "'gateway.bearer_token' has 5 characters; use at least 24",
+        ),
+        (
+            lambda s: s[0].update(gateway={"flavour": "mcp-proxy-node", "bearer_token": 42}),
+            "'gateway.bearer_token' must be the token (a string from the vault), or false for no token",
+        ),
         (lambda s: s[1].update(gateway={}), "'gateway' applies to transport 'stdio' only"),
         (lambda s: s[1].update(env={"BAD NAME": "x"}), "invalid variable name 'BAD NAME'"),
         (lambda s: s[1].update(env={"A": {"x": 1}}), "'env.A' must be a string, number or boolean"),
@@ -196,6 +233,16 @@ def test_bad_settings():
     problems = container_problems(services(), dict(SETTINGS, gateway_flavour="x", network_mode="mesh"))
     assert any(p.startswith("mcp_servers_gateway_flavour must be one of") for p in problems)
     assert any(p.startswith("mcp_servers_network_mode must be one of") for p in problems)
+
+
+def test_a_token_flavour_must_name_its_header():
+    flavours = dict(SETTINGS["gateway_flavours"])
+    flavours["authed"] = dict(flavours["mcp-proxy"], bearer_token_env="GATEWAY_TOKEN")
+    problems = container_problems(services(), dict(SETTINGS, gateway_flavours=flavours))
+    assert problems == [
+        "mcp_servers_gateway_flavours['authed'].token_header must name the HTTP header a client sends the token in "
+        "(such as 'X-API-Key', or 'Authorization' for 'Bearer <token>') when bearer_token_env is set."
+    ]
 
 
 def test_service_problems_filter():
