@@ -30,6 +30,7 @@ $(STAMP): requirements-dev.txt
 	@$(BIN)/python -c 'import ansible_collections.community.docker, molecule, testinfra, mcp'
 	@sha256sum requirements-dev.txt > $(STAMP)
 
+# The link is committed (a plain `pip install` checkout needs it too); this only restores a missing one.
 $(COLLECTION):
 	@mkdir -p $(dir $(COLLECTION)) && ln -sfn ../../.. $(COLLECTION)
 
@@ -58,7 +59,7 @@ sanity: venv ## ansible-test sanity on a copy laid out as ansible_collections/ho
 	@mkdir -p $(HOME)/.ansible/test/cache
 	@for v in 24.2; do cp scripts/ansible-test-get-pip.py $(HOME)/.ansible/test/cache/get_pip_$${v/./_}.py; done
 	@rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)
-	@git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(SANITY_DIR)
+	@git ls-files -z --cached --others --exclude-standard | grep -zv '^\.collections/' | xargs -0 cp --parents -t $(SANITY_DIR)
 	@cd $(SANITY_DIR) && git init -q && git add -A && git -c user.name=ci -c user.email=ci@localhost commit -qm sanity
 	cd $(SANITY_DIR) && $(CURDIR)/$(BIN)/ansible-test sanity --color no --python 3.11 --requirements \
 	  2>&1 | grep -v '^WARNING: Location'

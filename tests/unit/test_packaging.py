@@ -6,28 +6,37 @@ is then made as dirty as a developer's tree gets (the demo's token, a virtualenv
 output, extra test files). The tarball `ansible-galaxy collection build` makes there must hold none
 of it, no test or developer material at all (galaxy.yml `build_ignore`), and everything users need:
 it is installed into an empty collections path, and `ansible-doc` and `ansible-playbook
---syntax-check` run from there.
+--syntax-check` run from there, with no other collection than requirements.yml's.
+
+The user-facing requirements (requirements.txt, requirements.yml) are held to what the collection
+imports and uses, and a checkout finds the collection through ansible.cfg without `make venv` (the
+committed `.collections/ansible_collections/homelab/mcp_edge` link).
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import pytest
 import yaml
 from ansible.release import __version__ as ansible_core_version
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+LINK = Path(".collections/ansible_collections/homelab/mcp_edge")
 
 # Measured for 0.3.0: 272 KB, 244 entries (183 files); before build_ignore a clean checkout built
 # 566 KB (514 entries) and a developer's tree 627 KB (668 entries).
@@ -59,7 +68,7 @@ PLANTED = [
     ".demo/state/tunnel.json",
     ".venv/bin/python",
     ".venv/lib/python3.11/site-packages/x.py",
-    ".collections/ansible_collections/homelab/mcp_edge/x.yml",
+    ".collections/ansible_collections/community/planted/x.yml",
     ".cache/x",
     ".pytest_cache/v/cache/nodeids",
     ".ruff_cache/0.17.5/x",
@@ -106,18 +115,30 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the collection (tracked and new files, as `make sanity` copies it), made dirty."""
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What a clone holds: the files git tracks or would track, symbolic links kept as links."""
     git = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
     listing = subprocess.run(git, cwd=REPO, capture_output=True, check=False)
     if listing.returncode != 0:
         pytest.skip("not a git checkout")
-    tree = tmp_path_factory.mktemp("tree")
+    checkout = tmp_path_factory.mktemp("checkout")
     for name in listing.stdout.decode().split("\0"):
         source = REPO / name
-        if name and source.is_file():
-            (tree / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, tree / name)
+        if not name or not (source.is_symlink() or source.is_file()):
+            continue
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            os.symlink(os.readlink(source), checkout / name)
+        else:
+            shutil.copy2(source, checkout / name)
+    return checkout
+
+
+@pytest.fixture(scope="module")
+def tree(checkout: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The checkout made as dirty as a developer's tree gets."""
+    tree = tmp_path_factory.mktemp("tree") / "mcp_edge"
+    shutil.copytree(checkout, tree, symlinks=True)
     for name in PLANTED:
         (tree / name).parent.mkdir(parents=True, exist_ok=True)
         (tree / name).write_text(f"{MARKER} {name}\n")
@@ -250,3 +271,183 @@ def test_installed_tarball_documents_and_parses(tarball: Path, tmp_path: Path, e
     assert "ENTRY POINT: *main*" in role
     playbook = [_tool("ansible-playbook"), "--syntax-check", "-i", "localhost,", "homelab.mcp_edge.site"]
     assert f"{installed}/playbooks/site.yml" in _run(playbook, tmp_path, env).stdout
+
+
+# --- the user-facing requirements and the two install routes -----------------------------------
+
+# Collections that are not dependencies: ansible-core's own names and this collection.
+NOT_DEPENDENCIES = {"ansible.builtin", "ansible.legacy", "homelab.mcp_edge"}
+# Where a collection's roles, playbooks, templates and plugins name another collection's content.
+USER_CONTENT = ("roles", "playbooks", "plugins", "meta")
+
+
+def _user_requirements() -> dict[str, str]:
+    """requirements.yml: collection name -> version range."""
+    data = yaml.safe_load((REPO / "requirements.yml").read_text())
+    assert set(data) == {"collections"}, "requirements.yml lists collections only"
+    return {item["name"]: item["version"] for item in data["collections"]}
+
+
+def _collection_dir(name: str) -> Path | None:
+    """Where the venv's `ansible` package holds the collection `name`, if it does."""
+    try:
+        found = importlib.util.find_spec(f"ansible_collections.{name}")
+    except ModuleNotFoundError:
+        return None
+    if not found or not found.submodule_search_locations:
+        return None
+    return Path(next(iter(found.submodule_search_locations)))
+
+
+def _used_content() -> dict[str, set[str]]:
+    """Every `namespace.collection.name` the collection's content names, by collection.
+
+    A dotted triple counts when its first two parts are a collection the venv has (so file names
+    such as `services.yml.j2` and `ansible.module_utils.basic` do not), or this collection.
+    """
+    used: dict[str, set[str]] = {}
+    pattern = re.compile(r"\b([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\b")
+    for top in USER_CONTENT:
+        for path in (REPO / top).rglob("*"):
+            if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            for match in pattern.finditer(path.read_text(errors="replace")):
+                collection = f"{match[1]}.{match[2]}"
+                if collection in NOT_DEPENDENCIES or _collection_dir(collection):
+                    used.setdefault(collection, set()).add(match[0])
+    return used
+
+
+def test_requirements_yml_is_galaxy_yml_dependencies() -> None:
+    assert _user_requirements() == _galaxy()["dependencies"]
+
+
+def test_requirements_yml_covers_every_collection_used() -> None:
+    used = _used_content()
+    assert "community.docker" in used, "the scan found no community.docker module: it is broken"
+    dependencies = set(used) - NOT_DEPENDENCIES
+    missing = {name: sorted(used[name]) for name in dependencies - set(_user_requirements())}
+    assert not missing, f"used but not in requirements.yml / galaxy.yml dependencies: {missing}"
+    unused = set(_user_requirements()) - dependencies
+    assert not unused, f"required but never used: {sorted(unused)}"
+
+
+def test_requirements_txt_is_only_what_the_controller_runs() -> None:
+    lines = (REPO / "requirements.txt").read_text().splitlines()
+    requirements = {r.name: r for r in (Requirement(line) for line in lines if line and not line.startswith("#"))}
+    assert set(requirements) == {"ansible-core", "ansible"}, "no developer tool in requirements.txt"
+    runtime = yaml.safe_load((REPO / "meta/runtime.yml").read_text())
+    assert requirements["ansible-core"].specifier == SpecifierSet(runtime["requires_ansible"])
+    assert Version(ansible_core_version) in requirements["ansible-core"].specifier
+    # The `ansible` package the tests run with is in the range (its collections meet requirements.yml:
+    # test_versions_declared_are_the_tested_ones).
+    assert Version(package_version("ansible")) in requirements["ansible"].specifier
+
+
+def test_collection_code_imports_only_the_standard_library_and_ansible() -> None:
+    """So requirements.txt needs nothing but ansible-core for the modules and filters."""
+    allowed = set(sys.stdlib_module_names) | {"ansible"}
+    foreign: list[str] = []
+    sources = [*(REPO / "plugins").rglob("*.py"), *(REPO / "roles").rglob("*.py")]
+    assert len(sources) > 10
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top == "ansible_collections":
+                    if not name.startswith("ansible_collections.homelab.mcp_edge."):
+                        foreign.append(f"{path.relative_to(REPO)}: {name}")
+                elif top not in allowed:
+                    foreign.append(f"{path.relative_to(REPO)}: {name}")
+    assert not foreign, foreign
+
+
+@pytest.fixture(scope="module")
+def user_collections(tarball: Path, tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Path:
+    """A clean collections path: the tarball installed, and requirements.yml's collections (taken from
+    the venv's `ansible` package, as a user's `pip install -r requirements.txt` provides them)."""
+    install = tmp_path_factory.mktemp("user-collections")
+    galaxy = [_tool("ansible-galaxy"), "collection", "install", "--offline", "--no-deps", "-p", str(install)]
+    _run([*galaxy, str(tarball)], install, env)
+    for name in _user_requirements():
+        source = _collection_dir(name)
+        assert source, f"{name} is not in the venv"
+        target = install / "ansible_collections" / Path(*name.split("."))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(source, target_is_directory=True)
+    return install
+
+
+def _only(path: Path, env: dict[str, str]) -> dict[str, str]:
+    """Ansible that sees the collections in `path` and none of the venv's."""
+    return {**env, "ANSIBLE_COLLECTIONS_PATH": str(path), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false"}
+
+
+PLAYBOOKS = ["site", "teardown", "backup", "restore", "cloudflared"]
+# The kinds of another collection's plugins the content uses, and their directories.
+PLUGIN_DIRS = {"module": "modules", "filter": "filter", "lookup": "lookup", "test": "test"}
+
+
+def test_tarball_runs_with_only_the_user_requirements(
+    user_collections: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Every playbook parses, and every other collection's plugin the content names resolves, from a
+    collections path holding the tarball and requirements.yml's collections, and nothing else."""
+    env = _only(user_collections, env)
+    installed = user_collections / "ansible_collections/homelab/mcp_edge"
+    check = [_tool("ansible-playbook"), "--syntax-check", "-i", "localhost,"]
+    out = _run([*check, *(f"homelab.mcp_edge.{name}" for name in PLAYBOOKS)], tmp_path, env).stdout
+    for name in PLAYBOOKS:
+        assert f"{installed}/playbooks/{name}.yml" in out
+    # Syntax checks do not load dynamically included roles: ask ansible-doc for every plugin named.
+    by_type: dict[str, list[str]] = {}
+    for collection, names in _used_content().items():
+        if collection in NOT_DEPENDENCIES:
+            continue
+        plugins = _collection_dir(collection) / "plugins"
+        for fqcn in names:
+            short = fqcn.rsplit(".", 1)[1]
+            kind = next((k for k, d in PLUGIN_DIRS.items() if (plugins / d / f"{short}.py").exists()), None)
+            assert kind, f"{fqcn}: no {' or '.join(PLUGIN_DIRS)} of that name in {collection}"
+            by_type.setdefault(kind, []).append(fqcn)
+    assert by_type.get("module"), "no module of another collection found: the scan is broken"
+    for kind, names in by_type.items():
+        docs = json.loads(_run([_tool("ansible-doc"), "--json", "-t", kind, *sorted(names)], tmp_path, env).stdout)
+        assert set(docs) == set(names), f"{kind}s not resolved: {sorted(set(names) - set(docs))}"
+
+
+def test_tarball_alone_lacks_the_dependencies(user_collections: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    """The control: without requirements.yml's collections the same check fails, so the one above
+    really ran with nothing from the venv's `ansible` package."""
+    bare = tmp_path / "bare"
+    (bare / "ansible_collections/homelab").mkdir(parents=True)
+    (bare / "ansible_collections/homelab/mcp_edge").symlink_to(
+        user_collections / "ansible_collections/homelab/mcp_edge"
+    )
+    check = [_tool("ansible-playbook"), "--syntax-check", "-i", "localhost,", "homelab.mcp_edge.teardown"]
+    result = subprocess.run(
+        check, cwd=tmp_path, env=_only(bare, env), capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode != 0
+    assert "community.docker" in result.stdout + result.stderr
+
+
+def test_checkout_finds_the_collection_without_make(checkout: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    """The plain route (`python3 -m venv .venv && .venv/bin/pip install -r ...`, no `make venv`): a
+    fresh checkout's ansible.cfg finds homelab.mcp_edge through the committed link."""
+    link = checkout / LINK
+    assert link.is_symlink(), f"{LINK} is not committed (or .gitignore hides it)"
+    assert os.readlink(link) == "../../.."
+    assert link.resolve() == checkout.resolve()
+    env = {**env, "ANSIBLE_CONFIG": str(checkout / "ansible.cfg")}
+    role = _run([_tool("ansible-doc"), "-t", "role", "homelab.mcp_edge.common"], tmp_path, env).stdout
+    assert f"({link})" in role
+    assert "ENTRY POINT: *apt_lists*" in role
+    playbook = [_tool("ansible-playbook"), "--syntax-check", "-i", "localhost,", "homelab.mcp_edge.site"]
+    assert f"{link}/playbooks/site.yml" in _run(playbook, tmp_path, env).stdout
