@@ -123,6 +123,16 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: The reusable policies an application links to must exist first
+  homelab.mcp_edge.cloudflare_access_policy:
+    name: "{{ item.name }}"
+    decision: "{{ item.decision }}"
+    include: "{{ item.include }}"
+  loop:
+    - {name: owner, decision: allow, include: [{email: me@example.com}]}
+    - {name: mcp-clients, decision: non_identity, include: [{any_valid_service_token: true}]}
+  delegate_to: localhost
+
 - name: Protect the MCP server; owner first, then the service tokens
   homelab.mcp_edge.cloudflare_access_application:
     name: time

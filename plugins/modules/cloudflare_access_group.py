@@ -95,6 +95,12 @@ EXAMPLES = r"""
       - group: family
   delegate_to: localhost
 
+- name: Cloudflare refuses to delete a group a policy refers to, so remove the policy first
+  homelab.mcp_edge.cloudflare_access_policy:
+    name: family-apps
+    state: absent
+  delegate_to: localhost
+
 - name: Delete the group
   homelab.mcp_edge.cloudflare_access_group:
     name: family

@@ -47,9 +47,23 @@ EXAMPLES = r"""
     that: zero_trust.exists
     fail_msg: Create a Zero Trust organization (choose a team name) in the Cloudflare dashboard first.
 
+- name: The application cloudflared admits requests for
+  homelab.mcp_edge.cloudflare_access_application:
+    name: time
+    domain: time.example.com
+  delegate_to: localhost
+  register: app
+
+- name: A remote-managed tunnel
+  homelab.mcp_edge.cloudflare_tunnel:
+    name: edge
+    config_src: cloudflare
+  delegate_to: localhost
+  no_log: true        # the result holds the tunnel's token
+
 - name: Let cloudflared check the Access token of the application
   homelab.mcp_edge.cloudflare_tunnel_config:
-    tunnel: home
+    tunnel: edge
     rules:
       - hostname: time.example.com
         service: http://127.0.0.1:3001

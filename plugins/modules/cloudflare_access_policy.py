@@ -127,6 +127,13 @@ EXAMPLES = r"""
     session_duration: 12h
   delegate_to: localhost
 
+- name: The service tokens a policy names must exist first
+  homelab.mcp_edge.cloudflare_access_service_token:
+    name: "{{ item }}"
+  loop: [claude-desktop, ci-runner]
+  delegate_to: localhost
+  no_log: true        # a new token's secret is in the result
+
 - name: MCP clients get in with a service token, no login
   homelab.mcp_edge.cloudflare_access_policy:
     name: mcp-clients
@@ -136,13 +143,21 @@ EXAMPLES = r"""
       - service_token: ci-runner
   delegate_to: localhost
 
-- name: The same rules in the API form
+- name: A group to refer to
+  homelab.mcp_edge.cloudflare_access_group:
+    name: family
+    include:
+      - email_domain: example.com
+  delegate_to: localhost
+  register: family_group
+
+- name: Rules in the API form
   homelab.mcp_edge.cloudflare_access_policy:
     name: family
     decision: allow
     include:
       - email_domain: {domain: example.com}
-      - group: {id: 6d2d4b45-2f38-4cf7-8a1d-2dbb01fe1a5c}
+      - group: {id: "{{ family_group.id }}"}
     exclude:
       - geo: {country_code: RU}
   delegate_to: localhost

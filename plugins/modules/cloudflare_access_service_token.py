@@ -91,6 +91,13 @@ EXAMPLES = r"""
   no_log: true
   register: token
 
+- name: A private directory for the MCP client's secrets
+  ansible.builtin.file:
+    path: ~/.config/mcp
+    state: directory
+    mode: "0700"
+  delegate_to: localhost
+
 - name: Keep the secret where the MCP client can read it
   ansible.builtin.copy:
     dest: ~/.config/mcp/claude-desktop.env

@@ -107,6 +107,13 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: The tunnel the hostname points at
+  homelab.mcp_edge.cloudflare_tunnel:
+    name: home
+  delegate_to: localhost
+  no_log: true        # the result holds the tunnel's credentials
+  register: tunnel
+
 - name: Point a tunnel hostname at the tunnel
   homelab.mcp_edge.cloudflare_dns_record:
     zone: example.com

@@ -148,12 +148,19 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: The tunnel the hostnames point at
+  homelab.mcp_edge.cloudflare_tunnel:
+    name: home
+  delegate_to: localhost
+  no_log: true        # the result holds the tunnel's credentials
+  register: tunnel
+
 - name: Tunnel hostnames as proxied CNAMEs, removing this owner's records that are no longer wanted
   homelab.mcp_edge.cloudflare_dns_records:
     zone: example.com
     records:
-      - {type: CNAME, name: n8n, content: "{{ tunnel_id }}.cfargotunnel.com", proxied: true}
-      - {type: CNAME, name: time, content: "{{ tunnel_id }}.cfargotunnel.com", proxied: true}
+      - {type: CNAME, name: n8n, content: "{{ tunnel.tunnel.id }}.cfargotunnel.com", proxied: true}
+      - {type: CNAME, name: time, content: "{{ tunnel.tunnel.id }}.cfargotunnel.com", proxied: true}
     purge: true
     owner_id: home
   delegate_to: localhost

@@ -118,6 +118,12 @@ EXAMPLES = r"""
   no_log: true
   register: tunnel
 
+- name: The directory cloudflared reads on the host
+  ansible.builtin.file:
+    path: /etc/cloudflared
+    state: directory
+    mode: "0755"
+
 - name: Write the credentials file on the host
   ansible.builtin.copy:
     content: "{{ tunnel.credentials | to_json }}"

@@ -89,6 +89,20 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: A remote-managed tunnel
+  homelab.mcp_edge.cloudflare_tunnel:
+    name: edge
+    config_src: cloudflare
+  delegate_to: localhost
+  no_log: true        # the result holds the tunnel's token
+
+- name: The Access application in front of the MCP server
+  homelab.mcp_edge.cloudflare_access_application:
+    name: time
+    domain: time.example.com
+  delegate_to: localhost
+  register: app
+
 - name: Publish two services through a remote-managed tunnel
   homelab.mcp_edge.cloudflare_tunnel_config:
     tunnel: edge

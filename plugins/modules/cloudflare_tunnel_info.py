@@ -46,15 +46,24 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Is the home tunnel healthy?
+- name: Every live tunnel of the account
   homelab.mcp_edge.cloudflare_tunnel_info:
-    name: home
   delegate_to: localhost
   register: info
 
-- name: Fail unless cloudflared is connected
+- name: Fail when cloudflared has lost connections (a tunnel that never connected is inactive)
   ansible.builtin.assert:
-    that: info.tunnels | length == 1 and info.tunnels[0].status == 'healthy'
+    that: lost | length == 0
+    fail_msg: "Tunnels with fewer than 4 connections: {{ lost }}"
+  vars:
+    lost: "{{ info.tunnels | selectattr('status', 'in', ['degraded', 'down']) | map(attribute='name') | list }}"
+
+- name: The remote-managed tunnel edge and its ingress rules
+  homelab.mcp_edge.cloudflare_tunnel_info:
+    name: edge
+    include_config: true
+  delegate_to: localhost
+  register: edge
 """
 
 RETURN = r"""
