@@ -249,7 +249,7 @@ def _initialize_status(host, *headers):
 
 
 def test_gateway_refuses_a_local_caller_without_the_token(host, target):
-    token, _ = _delivered_token(target)
+    token = _delivered_token(target)[0]
     assert wait_healthy(host, DOCS_CONTAINER) == "healthy"
     assert _initialize_status(host) == "401"
     assert _initialize_status(host, f"X-API-Key: {token[:-1]}x") == "401"
@@ -261,7 +261,7 @@ def test_gateway_refuses_a_local_caller_without_the_token(host, target):
 
 
 def test_gateway_answers_the_mcp_client_with_the_token(target):
-    token, _ = _delivered_token(target)
+    token = _delivered_token(target)[0]
     rc, summary = _probe(
         target,
         DOCS_URL,
