@@ -48,11 +48,12 @@ images: docker ## Build the local target and application images (cached by recip
 
 # --- checks ----------------------------------------------------------------------------
 .PHONY: lint
-lint: venv ## ansible-lint (production profile), ruff, and ansible-doc of every module and filter
+lint: venv ## ansible-lint (production profile), ruff, ansible-doc of every module and filter, role specs vs defaults
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint --profile production --strict
 	$(BIN)/python scripts/check-plugin-docs.py
+	$(BIN)/python scripts/check-role-specs.py
 
 .PHONY: sanity
 sanity: venv ## ansible-test sanity on a copy laid out as ansible_collections/homelab/mcp_edge

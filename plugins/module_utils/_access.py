@@ -342,21 +342,6 @@ def _rule_key(rule, where):
     return next(iter(rule.items()))
 
 
-def rule_references(rules):
-    """The reference kinds (``service_token``, ``group``, ``identity_provider``) friendly rules need."""
-    kinds = set()
-    for rule in rules or []:
-        if not isinstance(rule, dict) or len(rule) != 1:
-            continue
-        key, value = next(iter(rule.items()))
-        spec = _SCALAR_RULES.get(key)
-        if spec and isinstance(spec[1], str) and not isinstance(value, dict):
-            kinds.add(spec[1])
-        elif key in _GITHUB_KEYS and isinstance(value, dict) and value.get("identity_provider") is not None:
-            kinds.add("identity_provider")
-    return kinds
-
-
 def translate_rules(rules, option, resolver=None):
     """Translate a list of friendly or raw rules into the API form.
 
@@ -496,13 +481,6 @@ def rules_equal(desired, actual):
 # Name resolution
 # --------------------------------------------------------------------------------------------
 
-_UUID_RE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.IGNORECASE)
-
-
-def looks_like_id(value):
-    return _is_text(value) and bool(_UUID_RE.match(value) or re.match(r"^[0-9a-f]{32}$", value, re.IGNORECASE))
-
-
 # Fields of a write's answer that must not outlive the call in any cache.
 _SECRET_FIELDS = ("client_secret",)
 
@@ -554,9 +532,6 @@ class AccessDirectory:
         """Take a deleted object out of a loaded listing."""
         if kind in self._cache:
             self._cache[kind] = [o for o in self._cache[kind] if o.get("id") != obj_id]
-
-    def preload(self, kind, items):
-        self._cache[kind] = list(items)
 
     def by_name(self, kind, name):
         """Every object of ``kind`` named ``name`` (exact match)."""
@@ -618,11 +593,6 @@ def translate_rule_options(params, directory, options=("include", "require", "ex
 # --------------------------------------------------------------------------------------------
 
 
-def unique_by_name(directory, kind, name):
-    """The one object of ``kind`` named ``name`` (or None), failing when several share the name."""
-    return directory.find_one(kind, name, "name")
-
-
 def policy_ids_in_order(app):
     """The ids of the policies linked to an application, in precedence order."""
     policies = app.get("policies") or []
@@ -634,29 +604,6 @@ def policy_ids_in_order(app):
         else:
             indexed.append((position + 1, position, p))
     return [pid for _prec, _pos, pid in sorted(indexed)]
-
-
-def diff_fields(before, after, fields, comparers=None):
-    """The names of ``fields`` whose value differs between ``before`` and ``after`` (missing == None).
-
-    A field whose desired value (in ``after``) is None is not compared: options left out leave the
-    existing value alone.
-    """
-    comparers = comparers or {}
-    changed = []
-    for field in fields:
-        want = after.get(field)
-        if want is None:
-            continue
-        have = before.get(field)
-        equal = comparers.get(field, _plain_equal)
-        if not equal(want, have):
-            changed.append(field)
-    return changed
-
-
-def _plain_equal(a, b):
-    return a == b
 
 
 def same_set(a, b):

@@ -59,7 +59,6 @@ RETRY_STATUSES = frozenset((408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 52
 
 # Cloudflare error codes the helpers react to.
 CODE_TUNNEL_NAME_TAKEN = 1013
-CODE_TUNNEL_HAS_CONNECTIONS = 1022
 CODE_RECORD_EXISTS = 81057
 CODE_IDENTICAL_RECORD = 81058
 CODE_RECORD_MISSING = 81044
@@ -222,9 +221,6 @@ def cloudflare_common_argument_spec():
         max_retries=dict(type="int", default=8, fallback=(env_fallback, ["CLOUDFLARE_MAX_RETRIES"])),
         max_retry_wait=dict(type="int", default=120, fallback=(env_fallback, ["CLOUDFLARE_MAX_RETRY_WAIT"])),
     )
-
-
-COMMON_OPTION_NAMES = frozenset(cloudflare_common_argument_spec().keys()) if HAS_ANSIBLE else frozenset()
 
 
 def check_credentials(params):
@@ -787,9 +783,6 @@ class DifferenceTracker:
 
     def get_after(self):
         return {p: a for p, _b, a in self._items}
-
-    def get_legacy_docker_diffs(self):  # pragma: no cover - compatibility name some readers expect
-        return [{"name": p, "parameter": a, "active": b} for p, b, a in self._items]
 
     def diff(self, before_header=None, after_header=None):
         out = {"before": self.get_before(), "after": self.get_after()}

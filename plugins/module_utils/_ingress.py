@@ -20,7 +20,6 @@ Rules are in the form cloudflared reads (``config.yml``) and the API stores (rem
   (``rule #2 (hostname 'a.example.com')``) and why it is wrong.
 * ``config_problems()`` checks a whole ``config.yml`` document (ingress, originRequest,
   metrics, protocol, loglevel).
-* ``match_rule()`` answers ``cloudflared tunnel ingress rule URL``.
 
 Two forms of the same rules: ``form="config"`` is cloudflared's ``config.yml`` (YAML; durations are
 Go duration strings such as ``"30s"``: cloudflared's YAML decoder refuses a bare number) and
@@ -31,7 +30,6 @@ decoder refuses a string).
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import go_duration_seconds
 
@@ -609,29 +607,3 @@ def config_problems(config, form="config"):
         if not match or match.group(1) is None or not 1 <= int(match.group(1)) <= 65535:
             problems.append(f"metrics must be 'ADDRESS:PORT' such as '127.0.0.1:20241', got {metrics!r}.")
     return problems
-
-
-# --------------------------------------------------------------------------------------------
-# Matching
-# --------------------------------------------------------------------------------------------
-
-
-def match_rule(rules, url):
-    """Return ``(index, rule)`` of the first rule matching ``url``, as cloudflared would pick it.
-
-    As cloudflared's Rule.Matches: the host is compared as written (no case folding), a ``*.``
-    hostname matches by suffix, and the path regex runs on the decoded path (Go's URL.Path).
-    """
-    rest = url.split("://", 1)[-1]
-    hostport, _sep, path = rest.partition("/")
-    host = hostport.rsplit(":", 1)[0] if hostport.count(":") == 1 else hostport
-    path = unquote("/" + path.split("?", 1)[0].split("#", 1)[0])
-    for index, rule in enumerate(rules):
-        hostname = rule.get("hostname") or ""
-        if hostname.startswith("*."):
-            host_ok = host == hostname or host.endswith(hostname[1:])
-        else:
-            host_ok = hostname in ("", "*", host)
-        if host_ok and (rule.get("path") in (None, "") or re.search(rule["path"], path)):
-            return index, rule
-    return None, None

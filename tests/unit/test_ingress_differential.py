@@ -20,21 +20,16 @@ example below that the double accepts and the collection refuses, asserted as su
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
+import ingress_model as cloudflared  # the double: no code shared with plugins/
 import pytest
 import yaml
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _ingress as ours
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[2]
-for entry in (REPO / ".collections", REPO / "tests" / "doubles" / "cloudflared"):
-    if str(entry) not in sys.path:
-        sys.path.insert(0, str(entry))
-
-import ingress_model as cloudflared  # noqa: E402  (the double: no code shared with plugins/)
-from ansible_collections.homelab.mcp_edge.plugins.module_utils import _ingress as ours  # noqa: E402
 
 EXAMPLES = 2000  # per form: 4,000 generated configs a run
 

@@ -15,6 +15,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import ingress_model as model
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
@@ -25,10 +26,6 @@ BUILD = DOUBLE_DIR / "build.py"
 # The real cloudflared's verdicts (a copy of shared/reference/cloudflared-ingress-corpus, kept with
 # the double so every checkout can run these tests).
 CORPUS = DOUBLE_DIR / "corpus"
-if str(DOUBLE_DIR) not in sys.path:
-    sys.path.insert(0, str(DOUBLE_DIR))
-
-import ingress_model as model  # noqa: E402
 
 VERDICTS = json.loads((CORPUS / "verdicts.json").read_text())
 ROUTING = json.loads((CORPUS / "routing.json").read_text())

@@ -9,15 +9,9 @@ are in docs/cloudflare-api-facts.md. The emulator runs in-process (tests/cloudfl
 from __future__ import annotations
 
 import base64
-import sys
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(REPO / "tests" / "cloudflare_emulator"))
-
-from inprocess import InProcessEmulator  # noqa: E402 - path set above
+from inprocess import InProcessEmulator
 
 TOKEN = "emulator-token-all-0000000000000000000000"
 ACCOUNT = "a0000000000000000000000000000001"

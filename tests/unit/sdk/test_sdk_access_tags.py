@@ -8,20 +8,13 @@ model, so a field the SDK schema does not declare fails the test.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pydantic
 import pytest
 
 cloudflare = pytest.importorskip("cloudflare", reason="the cloudflare SDK is pinned in requirements-dev.txt")
 
 from cloudflare._models import validate_type  # noqa: E402 - after importorskip
-
-REPO = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(REPO / "tests" / "cloudflare_emulator"))
-
-from inprocess import InProcessEmulator  # noqa: E402 - path set above
+from inprocess import InProcessEmulator  # noqa: E402 - after importorskip
 
 TOKEN = "emulator-token-all-0000000000000000000000"
 ACCOUNT = "a0000000000000000000000000000001"

@@ -12,9 +12,7 @@ API is known to send them. A failure here means the emulator answers a shape the
 from __future__ import annotations
 
 import base64
-import sys
 from datetime import datetime
-from pathlib import Path
 
 import pydantic
 import pytest
@@ -22,11 +20,7 @@ import pytest
 cloudflare = pytest.importorskip("cloudflare", reason="the cloudflare SDK is pinned in requirements-dev.txt")
 
 from cloudflare._models import validate_type  # noqa: E402 - after importorskip
-
-REPO = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(REPO / "tests" / "cloudflare_emulator"))
-
-from inprocess import InProcessEmulator  # noqa: E402 - path set above
+from inprocess import InProcessEmulator  # noqa: E402 - after importorskip
 
 TOKEN = "emulator-token-all-0000000000000000000000"
 ACCOUNT_TOKEN = "cfat_emulator-account-token-000000000000"

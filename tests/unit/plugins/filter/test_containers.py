@@ -3,19 +3,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-
-_ROOT = Path(__file__).resolve().parents[4]
-_COLLECTIONS = _ROOT / ".collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible.errors import AnsibleFilterError  # noqa: E402
-from ansible_collections.homelab.mcp_edge.plugins.filter.containers import (  # noqa: E402
+from ansible.errors import AnsibleFilterError
+from ansible_collections.homelab.mcp_edge.plugins.filter.containers import (
     FilterModule,
     container_problems,
     container_specs,
@@ -23,6 +16,7 @@ from ansible_collections.homelab.mcp_edge.plugins.filter.containers import (  # 
     is_root_user,
 )
 
+_ROOT = Path(__file__).resolve().parents[4]
 _DEFAULTS = yaml.safe_load((_ROOT / "roles" / "mcp_servers" / "defaults" / "main.yml").read_text(encoding="utf-8"))
 SETTINGS = {
     "var_name": "mcp_servers_services",
@@ -142,7 +136,7 @@ def test_mcp_proxy_node_gets_a_generated_token_unless_told_otherwise():
     svc[0]["gateway"] = {"flavour": "mcp-proxy-node"}
     spec = container_specs(svc, SETTINGS)[0]
     assert spec["command"] == [
-        "mcp-proxy", "--host", "0.0.0.0", "--port", "8080", "--server", "stream",
+        "mcp-proxy", "--host", "0.0.0.0", "--port", "8080", "--server", "stream",  # noqa: S104
         "--", "mcp-server-time", "--local-timezone", "UTC",
     ]  # fmt: skip
     # No value in the spec: the role generates it on the host and adds it to the environment.

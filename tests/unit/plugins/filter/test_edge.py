@@ -4,25 +4,17 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible.errors import AnsibleFilterError  # noqa: E402
-from ansible_collections.homelab.mcp_edge.plugins.filter.edge import (  # noqa: E402
+from ansible.errors import AnsibleFilterError
+from ansible_collections.homelab.mcp_edge.plugins.filter.edge import (
     edge_access_config,
     edge_dns_records,
     edge_origin_access,
     edge_problems,
     edge_tunnel_rules,
 )
-from ansible_collections.homelab.mcp_edge.plugins.filter.services import _service_kinds  # noqa: E402
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import normalize_services  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.filter.services import _service_kinds
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import normalize_services
 
 POLICIES = {
     "owner": {"decision": "allow", "include": [{"email": "me@example.com"}]},

@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
-from pathlib import Path
 
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible.errors import AnsibleFilterError  # noqa: E402
-from ansible_collections.homelab.mcp_edge.plugins.filter.ingress import (  # noqa: E402
+from ansible.errors import AnsibleFilterError
+from ansible_collections.homelab.mcp_edge.plugins.filter.ingress import (
     FilterModule,
     cloudflared_tunnel_problems,
     cloudflared_tunnels,

@@ -4,26 +4,18 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_organization import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_organization import (
     organization_facts,
     read_organization,
     team_name_from_auth_domain,
 )
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
     CloudflareAuthError,
     CloudflareError,
     CloudflareNotFoundError,
 )
-from ansible_collections.homelab.mcp_edge.plugins.modules import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.modules import (
     cloudflare_access_organization_info as org_mod,
 )
 

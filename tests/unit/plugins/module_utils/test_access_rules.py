@@ -3,25 +3,15 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
     AccessDirectory,
     AccessError,
-    diff_fields,
     duration_seconds,
     durations_equal,
     merge_body,
     normalize_rule,
     policy_ids_in_order,
-    rule_references,
     rules_equal,
     translate_rules,
     validate_duration,
@@ -183,12 +173,6 @@ def test_not_a_list():
     assert translate_rules(None, "include") is None
 
 
-def test_rule_references():
-    assert rule_references(
-        [{"service_token": "x"}, {"group": {"id": "y"}}, {"login_method": "z"}, {"email": "a@b.c"}, "junk"]
-    ) == {"service_token", "identity_provider"}
-
-
 def test_normalise_for_comparison():
     # the API may add fields, change case, or write a host address with its prefix length
     desired = [{"email": {"email": "Me@Example.com"}}, {"ip": {"ip": "192.0.2.7/32"}}, {"everyone": {}}]
@@ -224,7 +208,6 @@ def test_policy_order_and_helpers():
     app = {"policies": [{"id": "b", "precedence": 2}, {"id": "a", "precedence": 1}, {"id": "c"}]}
     assert policy_ids_in_order(app) == ["a", "b", "c"]
     assert policy_ids_in_order({}) == []
-    assert diff_fields({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": None}, ["a", "b", "c"]) == ["b"]
     assert merge_body(
         {"name": "x", "id": "i", "tags": None, "domain": "d"}, {"domain": "e", "x": None}, ["name", "tags", "domain"]
     ) == {

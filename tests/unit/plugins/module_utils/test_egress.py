@@ -4,24 +4,17 @@
 from __future__ import annotations
 
 import ipaddress
-import sys
-from pathlib import Path
 
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible.errors import AnsibleFilterError  # noqa: E402
-from ansible_collections.homelab.mcp_edge.plugins.filter.egress import FilterModule  # noqa: E402
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._egress import (  # noqa: E402
+from ansible.errors import AnsibleFilterError
+from ansible_collections.homelab.mcp_edge.plugins.filter.egress import FilterModule
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._egress import (
     BLOCKED_NETWORKS,
     egress_hostnames,
     egress_problems,
     egress_rules,
 )
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
     ServiceModelError,
     normalize_services,
 )

@@ -3,22 +3,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import (
     IngressError,
     build_ingress,
     config_problems,
     hostname_problem,
     ingress_problems,
-    match_rule,
     origin_request_to_camel,
     service_problem,
     validate_ingress,
@@ -253,19 +244,6 @@ def test_config_problems():
     assert "mapping" in config_problems([])[0]
 
 
-def test_match_rule():
-    rules = [
-        {"hostname": "n8n.example.com", "path": "^/webhook/", "service": "http://127.0.0.1:5679"},
-        {"hostname": "n8n.example.com", "service": "http://127.0.0.1:5678"},
-        {"hostname": "*.example.com", "service": "http://127.0.0.1:1"},
-        CATCH_ALL,
-    ]
-    assert match_rule(rules, "https://n8n.example.com/webhook/abc?x=1")[0] == 0
-    assert match_rule(rules, "https://n8n.example.com/")[0] == 1
-    assert match_rule(rules, "https://other.example.com:443/x")[0] == 2
-    assert match_rule(rules, "https://example.org")[0] == 3
-
-
 # --- Where real cloudflared disagreed with this validator (issue: stand-ins that can disagree) ---
 
 
@@ -360,14 +338,3 @@ def test_path_regexes_re2_accepts(path):
         ingress_problems([{"hostname": "a.example.com", "path": path, "service": "http://127.0.0.1:1"}, CATCH_ALL])
         == []
     )
-
-
-def test_matching_compares_the_host_as_written_and_decodes_the_path():
-    rules = [
-        {"hostname": "a.example.com", "path": "^/a b$", "service": "http://127.0.0.1:1"},
-        {"hostname": "a.example.com", "service": "http://127.0.0.1:2"},
-        CATCH_ALL,
-    ]
-    assert match_rule(rules, "https://a.example.com/a%20b")[0] == 0
-    assert match_rule(rules, "https://a.example.com/other")[0] == 1
-    assert match_rule(rules, "https://A.example.com/other")[0] == 2

@@ -9,18 +9,12 @@ engine: whatever the collection accepts, RE2 must compile (the collection may re
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 re2 = pytest.importorskip("re2", reason="google-re2 is pinned in requirements-dev.txt")
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
 
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import regex_problem  # noqa: E402
 

@@ -3,16 +3,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
     ServiceModelError,
     is_fqdn,
     normalize_services,

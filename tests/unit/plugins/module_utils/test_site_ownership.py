@@ -8,26 +8,19 @@ from __future__ import annotations
 import base64
 import copy
 import itertools
-import sys
-from pathlib import Path
 
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible_collections.homelab.mcp_edge.plugins.filter.edge import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.filter.edge import (
     edge_access_config,
     edge_problems,
 )
-from ansible_collections.homelab.mcp_edge.plugins.module_utils import _access as access  # noqa: E402
-from ansible_collections.homelab.mcp_edge.plugins.module_utils import _cloudflare as cf  # noqa: E402
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _access as access
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _cloudflare as cf
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
     normalize_services,
 )
-from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_access_config as config_mod  # noqa: E402
-from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_tunnel as tunnel_mod  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_access_config as config_mod
+from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_tunnel as tunnel_mod
 
 ZONE = "example.com"
 MARK = "managed-by: homelab.mcp_edge"

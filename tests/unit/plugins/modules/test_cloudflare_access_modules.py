@@ -5,29 +5,22 @@ from __future__ import annotations
 
 import copy
 import itertools
-import sys
-from pathlib import Path
 
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import AccessError, AccessTask  # noqa: E402
-from ansible_collections.homelab.mcp_edge.plugins.modules import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import AccessError, AccessTask
+from ansible_collections.homelab.mcp_edge.plugins.modules import (
     cloudflare_access_application as app_mod,
 )
-from ansible_collections.homelab.mcp_edge.plugins.modules import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.modules import (
     cloudflare_access_group as group_mod,
 )
-from ansible_collections.homelab.mcp_edge.plugins.modules import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.modules import (
     cloudflare_access_identity_provider_info as idp_mod,
 )
-from ansible_collections.homelab.mcp_edge.plugins.modules import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.modules import (
     cloudflare_access_policy as policy_mod,
 )
-from ansible_collections.homelab.mcp_edge.plugins.modules import (  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.modules import (
     cloudflare_access_service_token as token_mod,
 )
 

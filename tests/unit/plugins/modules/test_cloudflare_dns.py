@@ -4,17 +4,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible_collections.homelab.mcp_edge.plugins.module_utils import _cloudflare as cf  # noqa: E402
-from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_dns_record as record_mod  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _cloudflare as cf
+from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_dns_record as record_mod
 
 ZONE = "example.com"
 MARK = "managed-by: homelab.mcp_edge"

@@ -5,18 +5,11 @@
 from __future__ import annotations
 
 import base64
-import sys
-from pathlib import Path
 
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible_collections.homelab.mcp_edge.plugins.module_utils import _cloudflare as cf  # noqa: E402
-from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_tunnel as tunnel_mod  # noqa: E402
-from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_tunnel_config as config_mod  # noqa: E402
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _cloudflare as cf
+from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_tunnel as tunnel_mod
+from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_tunnel_config as config_mod
 
 ACCOUNT = "acc1"
 
