@@ -413,31 +413,36 @@ class Handler(BaseHTTPRequestHandler):
         latency = emu.faults.cfg["latency_ms"]
         if latency:
             time.sleep(latency / 1000.0)
-        headers = {}
+        # The request is logged before the answer goes out: a client that reads the log right after
+        # its response must find its own request there.
+        headers, send = {}, None
         if fault == "drop":
             status = 0
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
         elif fault == "429":
             status = 429
             headers["retry-after"] = str(emu.faults.cfg["retry_after"])
-            self._send(429, error_payload(971, "Please wait and consider throttling your request speed"), headers)
+            send = (429, error_payload(971, "Please wait and consider throttling your request speed"), headers)
         elif fault == "5xx":
             status = pick
             if pick == 502 and emu.faults.cfg["html_502"]:
-                self._send(502, HTML_502, content_type="text/html")
+                send = (502, HTML_502, None, "text/html")
             else:
                 msg = {500: "Internal server error", 502: "Bad gateway", 503: "Service temporarily unavailable"}
-                self._send(pick, error_payload(10000 + pick - 490, msg[pick]))
+                send = (pick, error_payload(10000 + pick - 490, msg[pick]))
         else:
             status, payload, headers = emu.api_call(method, rel, query, raw, self.headers, route)
             if after_write:
                 fault = "5xx_after_write"
                 status, payload = 500, error_payload(10010, "Internal server error")
-            self._send(status, payload, headers)
+            send = (status, payload, headers)
         ms = (time.monotonic() - t0) * 1000
         emu.record(method, path, query, status, fault, route[3], ms)
+        if send is None:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+        else:
+            self._send(*send)
         self._log_line(method, path, status, t0, fault)
 
     def _read_body(self) -> bytes:
