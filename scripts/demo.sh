@@ -42,7 +42,7 @@ emulator() { curl -fsS "http://127.0.0.1:$(cat "$state/emulator.port")/__emulato
 start_target() {
   if [ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" != "true" ]; then
     docker rm -f "$name" >/dev/null 2>&1 || true
-    # systemd as PID 1 plus what a Docker engine inside needs (see molecule/site/molecule.yml);
+    # systemd as PID 1 plus what a Docker engine inside needs (see the platform in .config/molecule/config.yml);
     # /var/lib/docker is a named volume, so images are copied in once across demos.
     local caps=() cap
     for cap in AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND CHOWN DAC_OVERRIDE DAC_READ_SEARCH \

@@ -18,29 +18,16 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources" / "tests"))
 from secret_scan import readable_by_others, written_outside_the_engine
+from verify_common import decrypt, load_vars, systemctl_show
 
 SCENARIO = Path(__file__).resolve().parents[1]
 
-
-class _VaultLoader(yaml.SafeLoader):
-    pass
-
-
-_VaultLoader.add_constructor("!vault", lambda loader, node: loader.construct_scalar(node))
-VARS = yaml.load((SCENARIO / "vars" / "main.yml").read_text(encoding="utf-8"), Loader=_VaultLoader)  # noqa: S506
+VARS = load_vars(SCENARIO / "vars" / "main.yml")
 
 
 @cache
 def _secret(name):
-    from ansible.parsing.vault import VaultLib, VaultSecret
-
-    password = (SCENARIO / "vault-password.txt").read_bytes().strip()
-    return VaultLib([("default", VaultSecret(password))]).decrypt(VARS[name]).decode()
-
-
-def _show(host, unit, *props):
-    out = host.check_output(f"systemctl show {unit} " + " ".join(f"-p {p}" for p in props))
-    return dict(line.split("=", 1) for line in out.splitlines())
+    return decrypt(SCENARIO, VARS[name])
 
 
 @pytest.mark.parametrize(
@@ -50,7 +37,7 @@ def _show(host, unit, *props):
 def test_timer_is_scheduled(host, timer, calendar):
     assert host.service(timer).is_enabled
     assert host.service(timer).is_running
-    props = _show(host, timer, "TimersCalendar", "RandomizedDelayUSec", "Persistent", "NextElapseUSecRealtime")
+    props = systemctl_show(host, timer, "TimersCalendar", "RandomizedDelayUSec", "Persistent", "NextElapseUSecRealtime")
     assert f"OnCalendar={calendar} " in props["TimersCalendar"], props
     assert props["RandomizedDelayUSec"] == "10min"
     assert props["Persistent"] == "yes"
@@ -61,7 +48,7 @@ def test_timer_is_scheduled(host, timer, calendar):
 
 @pytest.mark.parametrize("unit", ["homelab-backup.service", "homelab-backup-check.service"])
 def test_failure_goes_to_the_hook_unit(host, unit):
-    props = _show(host, unit, "Type", "OnFailure", "ExecStart")
+    props = systemctl_show(host, unit, "Type", "OnFailure", "ExecStart")
     assert props["Type"] == "oneshot"
     assert props["OnFailure"] == f"homelab-backup-failure@{unit}.service"
     assert "/usr/local/sbin/homelab-backup" in props["ExecStart"]

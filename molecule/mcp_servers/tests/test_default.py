@@ -10,86 +10,31 @@ own Docker engine (`docker inspect` inside the target).
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
 import sys
-import time
 from functools import cache
 from pathlib import Path
 
 import pytest
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources" / "tests"))
 from secret_scan import readable_by_others, written_outside_the_engine
+from verify_common import decrypt, inspect, load_vars, mcp_probe, target_of, wait_healthy
 
 SCENARIO = Path(__file__).resolve().parents[1]
-PROJECT = SCENARIO.parents[1]
-PROBE = PROJECT / "tests" / "images" / "mcp_probe.py"
-
-
-class _VaultLoader(yaml.SafeLoader):
-    pass
-
-
-_VaultLoader.add_constructor("!vault", lambda loader, node: loader.construct_scalar(node))
-VARS = yaml.load((SCENARIO / "vars" / "main.yml").read_text(encoding="utf-8"), Loader=_VaultLoader)  # noqa: S506
+VARS = load_vars(SCENARIO / "vars" / "main.yml")
 MCP = {s["name"]: s for s in VARS["homelab_services"] if s.get("kind", "mcp") == "mcp"}
 PORTS = sorted(s["port"] for s in MCP.values())
 
 
 @cache
 def _secret(name):
-    from ansible.parsing.vault import VaultLib, VaultSecret
-
-    password = (SCENARIO / "vault-password.txt").read_bytes().strip()
-    return VaultLib([("default", VaultSecret(password))]).decrypt(VARS[name]).decode()
-
-
-def _controller(*argv, timeout=60):
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    return decrypt(SCENARIO, VARS[name])
 
 
 @pytest.fixture(scope="module")
 def target(host):
-    name = host.backend.get_hostname()
-    out = _controller("docker", "inspect", name)
-    assert out.returncode == 0, out.stderr
-    info = json.loads(out.stdout)[0]
-    return {
-        "name": name,
-        "pid": str(info["State"]["Pid"]),
-        "ips": [n["IPAddress"] for n in info["NetworkSettings"]["Networks"].values() if n["IPAddress"]],
-    }
-
-
-def probe(target, url, *args):
-    """Run the MCP probe in the target's network namespace; returns (exit code, summary)."""
-    out = _controller("nsenter", "-t", target["pid"], "-n", sys.executable, str(PROBE), url, *args, timeout=150)
-    try:
-        summary = json.loads(out.stdout)
-    except json.JSONDecodeError:
-        summary = {"stdout": out.stdout[-2000:], "stderr": out.stderr[-2000:]}
-    return out.returncode, summary
-
-
-def wait_healthy(host, container, timeout=90):
-    """The container's health status once it is 'healthy', or the last one seen after ``timeout`` s.
-
-    A loaded CI machine can be mid-way through a health check (or a restart) when verify starts.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        status = host.check_output("docker inspect --format '{{.State.Health.Status}}' %s" % container)
-        if status == "healthy" or time.monotonic() > deadline:
-            return status
-        time.sleep(2)
-
-
-def inspect(host, container):
-    return json.loads(host.check_output(f"docker inspect {container}"))[0]
+    return target_of(host)
 
 
 def test_engine_configured_and_running(host):
@@ -103,7 +48,7 @@ def test_engine_configured_and_running(host):
 
 
 def test_stdio_server_behind_gateway_answers(target):
-    rc, summary = probe(
+    rc, summary = mcp_probe(
         target,
         "http://127.0.0.1:8101/mcp",
         "--wait", "60",
@@ -119,7 +64,7 @@ def test_stdio_server_behind_gateway_answers(target):
 
 
 def test_second_stdio_server_answers(target):
-    rc, summary = probe(
+    rc, summary = mcp_probe(
         target,
         "http://127.0.0.1:8103/mcp",
         "--wait", "60",
@@ -133,19 +78,19 @@ def test_second_stdio_server_answers(target):
 def test_streamable_http_server_answers_with_its_vault_token(target):
     header = f"Authorization: Bearer {_secret('vault_mcp_notes_token')}"
     url = "http://127.0.0.1:8102/mcp"
-    rc, summary = probe(
+    rc, summary = mcp_probe(
         target, url, "--wait", "60", "--header", header,
         "--call", "add_note", "--args", json.dumps({"text": "written by molecule verify"}),
     )  # fmt: skip
     assert rc == 0, summary
-    rc, summary = probe(
+    rc, summary = mcp_probe(
         target, url, "--header", header, "--call", "list_notes", "--expect", "written by molecule verify"
     )
     assert rc == 0, summary
 
 
 def test_streamable_http_server_refuses_without_token(host, target):
-    rc, summary = probe(target, "http://127.0.0.1:8102/mcp", "--call", "list_notes")
+    rc, summary = mcp_probe(target, "http://127.0.0.1:8102/mcp", "--call", "list_notes")
     assert rc != 0, summary
     code = host.check_output(
         "curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' "

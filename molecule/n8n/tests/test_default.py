@@ -15,21 +15,17 @@ import json
 import os
 import shlex
 import socket
-import subprocess
 import sys
-import time
 from functools import cache
 from pathlib import Path
 
 import pytest
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources" / "tests"))
 from secret_scan import readable_by_others, written_outside_the_engine
+from verify_common import PROBE_TCP, controller, decrypt, env_of, inspect, load_vars, mcp_probe, target_of, wait_healthy
 
 SCENARIO = Path(__file__).resolve().parents[1]
-PROJECT = SCENARIO.parents[1]
-PROBE = PROJECT / "tests" / "images" / "mcp_probe.py"
 WORKFLOW = {
     "id": "mcpEdgeVerify001",
     "name": "homelab.mcp_edge molecule verify",
@@ -49,12 +45,7 @@ WORKFLOW = {
 }
 
 
-class _VaultLoader(yaml.SafeLoader):
-    pass
-
-
-_VaultLoader.add_constructor("!vault", lambda loader, node: loader.construct_scalar(node))
-VARS = yaml.load((SCENARIO / "vars" / "main.yml").read_text(encoding="utf-8"), Loader=_VaultLoader)  # noqa: S506
+VARS = load_vars(SCENARIO / "vars" / "main.yml")
 PORTS = sorted(s["port"] for s in VARS["homelab_services"])
 N8N_MCP_URL = "http://127.0.0.1:8201/mcp"
 # n8n-mcp as a stdio server behind mcp-proxy (npm) with a token the role generated.
@@ -62,7 +53,6 @@ DOCS_URL = "http://127.0.0.1:8202/mcp"
 DOCS_CONTAINER = "mcp-n8n-docs"
 GATEWAY_TOKEN_DIR = "/etc/homelab-mcp-edge/gateway-tokens"  # noqa: S105 (a path)
 TOKEN_ON_HOST = f"{GATEWAY_TOKEN_DIR}/{DOCS_CONTAINER}.token"
-PROBE_TCP = PROJECT / "molecule" / "resources" / "files" / "probe_tcp.py"
 INITIALIZE = json.dumps(
     {
         "jsonrpc": "2.0",
@@ -80,49 +70,12 @@ API_WORKFLOW = VARS["n8n_test_api_workflow"]["name"]
 
 @cache
 def _secret(name):
-    from ansible.parsing.vault import VaultLib, VaultSecret
-
-    password = (SCENARIO / "vault-password.txt").read_bytes().strip()
-    return VaultLib([("default", VaultSecret(password))]).decrypt(VARS[name]).decode()
-
-
-def _controller(*argv, timeout=60, stdin=None):
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, input=stdin, check=False)
+    return decrypt(SCENARIO, VARS[name])
 
 
 @pytest.fixture(scope="module")
 def target(host):
-    name = host.backend.get_hostname()
-    out = _controller("docker", "inspect", name)
-    assert out.returncode == 0, out.stderr
-    info = json.loads(out.stdout)[0]
-    return {
-        "name": name,
-        "pid": str(info["State"]["Pid"]),
-        "ips": [n["IPAddress"] for n in info["NetworkSettings"]["Networks"].values() if n["IPAddress"]],
-    }
-
-
-def wait_healthy(host, container, timeout=90):
-    """The container's health status once it is 'healthy', or the last one seen after ``timeout`` s.
-
-    A loaded CI machine can be mid-way through a health check (or a restart) when verify starts.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        status = host.check_output("docker inspect --format '{{.State.Health.Status}}' %s" % container)
-        if status == "healthy" or time.monotonic() > deadline:
-            return status
-        time.sleep(2)
-
-
-def inspect(host, container):
-    return json.loads(host.check_output(f"docker inspect {container}"))[0]
-
-
-def env_of(host, container):
-    return dict(item.split("=", 1) for item in inspect(host, container)["Config"]["Env"])
+    return target_of(host)
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/healthz/readiness"])
@@ -136,7 +89,7 @@ def test_workflow_created_with_n8n_cli_reads_back(target):
     script = (
         "cat > /tmp/verify-workflow.json && n8n import:workflow --input=/tmp/verify-workflow.json && n8n list:workflow"
     )
-    out = _controller(
+    out = controller(
         "docker", "exec", "-i", target["name"], "docker", "exec", "-i", "n8n", "sh", "-c", script,
         timeout=240, stdin=json.dumps([WORKFLOW]),
     )  # fmt: skip
@@ -178,7 +131,7 @@ def test_n8n_data_in_named_volume(host):
     ids=["http mode, its own bearer token", "behind mcp-proxy-node, the generated gateway token"],
 )
 def test_n8n_mcp_answers_the_mcp_client(target, url, header):
-    rc, summary = _probe(
+    rc, summary = mcp_probe(
         target,
         url,
         "--wait", "90",
@@ -193,7 +146,7 @@ def test_n8n_mcp_answers_the_mcp_client(target, url, header):
 
 
 def test_n8n_mcp_gateway_refuses_without_token(target):
-    rc, summary = _probe(target, N8N_MCP_URL, "--call", "search_nodes", "--args", '{"query": "x"}')
+    rc, summary = mcp_probe(target, N8N_MCP_URL, "--call", "search_nodes", "--args", '{"query": "x"}')
     assert rc != 0, summary
 
 
@@ -201,7 +154,7 @@ def test_n8n_mcp_manages_n8n_through_its_api(host, target):
     # side_effect created n8n's owner and a public-API key through n8n's REST API, a workflow through
     # n8n's public API with that key, and gave n8n-mcp the key (secret_env N8N_API_KEY).
     assert env_of(host, "mcp-n8n-mcp").get("N8N_API_KEY"), "n8n-mcp has no N8N_API_KEY: did side_effect run?"
-    rc, summary = _probe(
+    rc, summary = mcp_probe(
         target,
         N8N_MCP_URL,
         "--wait", "90",
@@ -266,12 +219,12 @@ def test_gateway_refuses_a_local_caller_without_the_token(host, target):
     assert _initialize_status(host, f"Authorization: Bearer {token}") == "401"
     assert _initialize_status(host, f"X-API-Key: {token}") == "200"
     # The real MCP client, without the token: refused.
-    rc, summary = _probe(target, DOCS_URL, "--call", "search_nodes", "--args", '{"query": "x"}')
+    rc, summary = mcp_probe(target, DOCS_URL, "--call", "search_nodes", "--args", '{"query": "x"}')
     assert rc != 0, summary
 
 
 def _lan_neighbour_ip(target):
-    out = _controller("docker", "inspect", "--format", "{{.NetworkSettings.IPAddress}}", f"{target['name']}-lan")
+    out = controller("docker", "inspect", "--format", "{{.NetworkSettings.IPAddress}}", f"{target['name']}-lan")
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
 
@@ -291,14 +244,6 @@ def test_containers_reach_what_their_egress_allows(host, target, container, expe
     code = shlex.quote(PROBE_TCP.read_text(encoding="utf-8"))
     out = json.loads(host.check_output(f"docker exec {container} python3 -c {code} {args}"))
     assert out["wrong"] == [], out["seen"]
-
-
-def _probe(target, url, *args):
-    out = _controller("nsenter", "-t", target["pid"], "-n", sys.executable, str(PROBE), url, *args, timeout=180)
-    try:
-        return out.returncode, json.loads(out.stdout)
-    except json.JSONDecodeError:
-        return out.returncode, {"stdout": out.stdout[-2000:], "stderr": out.stderr[-2000:]}
 
 
 @pytest.mark.parametrize("port", PORTS)

@@ -17,21 +17,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources" / "tests"))
+from verify_common import PROJECT, decrypt, load_vars, mcp_probe, target_of
+
 SCENARIO = Path(__file__).resolve().parents[1]
-PROJECT = SCENARIO.parents[1]
-PROBE = PROJECT / "tests" / "images" / "mcp_probe.py"
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
-
-
-class _VaultLoader(yaml.SafeLoader):
-    pass
-
-
-_VaultLoader.add_constructor("!vault", lambda loader, node: loader.construct_scalar(node))
 GROUP_VARS = SCENARIO / "group_vars" / "homelab_servers"
-VARS = yaml.load((GROUP_VARS / "main.yml").read_text(encoding="utf-8"), Loader=_VaultLoader)  # noqa: S506
-VAULT = yaml.load((GROUP_VARS / "vault.yml").read_text(encoding="utf-8"), Loader=_VaultLoader)  # noqa: S506
+VARS = load_vars(GROUP_VARS / "main.yml")
+VAULT = load_vars(GROUP_VARS / "vault.yml")
 SERVICES = VARS["site_test_services"]
 DOMAIN = VARS["homelab_domain"]
 PREFIX = VARS["homelab_tunnel_name"] + ": "
@@ -40,10 +34,7 @@ MCP = [s for s in SERVICES if s["kind"] == "mcp"]
 
 @cache
 def secret(name):
-    from ansible.parsing.vault import VaultLib, VaultSecret
-
-    password = (SCENARIO / "vault-password.txt").read_bytes().strip()
-    return VaultLib([("default", VaultSecret(password))]).decrypt(VAULT[name]).decode()
+    return decrypt(SCENARIO, VAULT[name])
 
 
 def emulator(path):
@@ -66,11 +57,7 @@ def tunnel(state):
 
 @pytest.fixture(scope="module")
 def target(host):
-    name = host.backend.get_hostname()
-    out = subprocess.run(["docker", "inspect", name], capture_output=True, text=True, check=True)
-    info = json.loads(out.stdout)[0]
-    ips = [n["IPAddress"] for n in info["NetworkSettings"]["Networks"].values() if n["IPAddress"]]
-    return {"name": name, "pid": str(info["State"]["Pid"]), "ip": ips[0]}
+    return target_of(host)
 
 
 def runs():
@@ -195,15 +182,6 @@ def test_only_ssh_answers_from_another_container(host, target):
     assert json.loads(out.stdout) == [22], (listening, out.stdout)
 
 
-def probe(target, url, *args):
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    out = subprocess.run(
-        ["nsenter", "-t", target["pid"], "-n", sys.executable, str(PROBE), url, "--wait", "60", *args],
-        capture_output=True, text=True, timeout=150, env=env, check=False,
-    )  # fmt: skip
-    return out.returncode, out.stdout[-2000:] + out.stderr[-2000:]
-
-
 @pytest.mark.parametrize("service", MCP, ids=lambda s: s["name"])
 def test_each_mcp_server_answers_a_handshake_on_loopback(target, service):
     args = []
@@ -211,7 +189,7 @@ def test_each_mcp_server_answers_a_handshake_on_loopback(target, service):
         args = ["--header", f"Authorization: Bearer {secret('vault_mcp_notes_token')}", "--call", "list_notes"]
     else:
         args = ["--call", "get_current_time", "--args", json.dumps({"timezone": "UTC"}), "--expect", "UTC"]
-    rc, out = probe(target, f"http://127.0.0.1:{service['port']}/mcp", *args)
+    rc, out = mcp_probe(target, f"http://127.0.0.1:{service['port']}/mcp", "--wait", "60", *args)
     assert rc == 0, out
 
 
