@@ -7,6 +7,8 @@ from __future__ import annotations
 class ModuleDocFragment:
     # Options every homelab.mcp_edge.cloudflare_* module takes (see plugins/module_utils/_cloudflare.py).
     DOCUMENTATION = r"""
+requirements:
+  - requests (the Python library, on the controller, where the modules run; C(requirements.txt) installs it)
 options:
   api_token:
     description:
@@ -44,11 +46,13 @@ options:
   validate_certs:
     description:
       - Whether to verify the API's TLS certificate. Leave it on except for a test emulator.
+      - The certificate is checked against the file named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) when
+        one is set, else against the system's CA store (as Python's C(ssl) finds it, E(SSL_CERT_FILE) included).
     type: bool
     default: true
   timeout:
     description:
-      - Socket timeout in seconds for each API request.
+      - Socket timeout in seconds for each API request (to connect, and between bytes of the answer).
     type: int
     default: 30
   max_retries:
@@ -72,7 +76,9 @@ notes:
     O(api_token), O(account_id) and the other common options can be set once with
     C(module_defaults) and the group name C(group/homelab.mcp_edge.cloudflare).
   - The modules talk to the API from where they run; run them on the controller
-    (C(delegate_to=localhost) or a play on C(localhost)). They need nothing beyond the Python standard library.
+    (C(delegate_to=localhost) or a play on C(localhost)), whose Python needs the C(requests) library.
+  - One connection is kept alive for all the requests of a task. A proxy is taken from the standard
+    environment variables (E(HTTPS_PROXY), E(HTTP_PROXY), E(NO_PROXY)), credentials in its URL included.
   - The credentials are never logged or returned. Errors name Cloudflare's error codes and messages.
 seealso:
   - name: Cloudflare API documentation
@@ -94,6 +100,15 @@ options:
     type: str
 """
 
+    # For modules that work in an account and can take a zone to find it.
+    ACCOUNT_ZONE = r"""
+options:
+  zone:
+    description:
+      - A zone of the account; used only to find the account when O(account_id) is not set.
+    type: str
+"""
+
     # Attributes shared by the cloudflare_* modules; each module adds its own `support:` values.
     ATTRIBUTES = r"""
 options: {}
@@ -110,6 +125,18 @@ attributes:
     support: full
     membership:
       - homelab.mcp_edge.cloudflare
+"""
+
+    # For modules that change state with full check mode, diff mode and idempotence, together with ATTRIBUTES.
+    FULL_SUPPORT = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
 """
 
     # For read-only modules, together with ATTRIBUTES.

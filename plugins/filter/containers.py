@@ -34,9 +34,12 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model im
 )
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import is_port
 
+# The container labels of the collection (the roles' vars and playbooks/teardown.yml spell the same names).
 LABEL_PREFIX = "io.homelab.mcp_edge"
+MANAGED_LABEL = f"{LABEL_PREFIX}.managed"
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MEMORY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?[bkmgBKMG]?$")
+# Not _values.go_duration_seconds on purpose: a healthcheck duration here is one whole-number term (10s).
 _DURATION_RE = re.compile(r"^[0-9]+(ms|s|m|h)$")
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _HEADER_RE = re.compile(r"^[A-Za-z0-9-]+$")
@@ -495,7 +498,7 @@ def container_specs(services, settings):
             default_test = settings["healthcheck_test"]
             gateway_name = None
         labels = {
-            f"{LABEL_PREFIX}.managed": "true",
+            MANAGED_LABEL: "true",
             f"{LABEL_PREFIX}.role": "mcp_servers",
             f"{LABEL_PREFIX}.service": name,
         }

@@ -8,7 +8,14 @@ from __future__ import annotations
 import re
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import decision_problem
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_application import check_access_owner_id
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_organization import is_team_name
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_rules import (
+    RULE_OPTIONS,
+    is_duration,
+    policy_problems,
+)
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._errors import CloudflareInputError
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import IngressError, build_ingress
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
     ServiceModelError,
@@ -16,24 +23,9 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model im
     normalize_services,
 )
 
-DECISIONS = ("allow", "deny", "non_identity", "bypass")
-RULE_LISTS = ("include", "require", "exclude")
-POLICY_KEYS = frozenset(
-    {
-        "decision",
-        *RULE_LISTS,
-        "session_duration",
-        "approval_required",
-        "purpose_justification_required",
-        "purpose_justification_prompt",
-    }
-)
 TOKEN_KEYS = frozenset({"name", "duration", "refresh_if_expires_within"})
 _OBJECT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:@-]{0,99}$")
-_DURATION_RE = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
-_TOKEN_DURATION_RE = re.compile(r"^([0-9]+h|forever)$")
 _PLAIN_PATH_RE = re.compile(r"^/?[A-Za-z0-9._~/-]+$")
-_TEAM_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 TUNNEL_SUFFIX = ".cfargotunnel.com"
 
 
@@ -42,16 +34,19 @@ def _token_entries(tokens):
     return [{"name": t} if isinstance(t, str) else t for t in tokens or []]
 
 
-def _rule_refs(rule, key):
-    """Names a friendly or API-form rule refers to under ``key`` (service_token, group ...)."""
-    if not isinstance(rule, dict) or key not in rule:
-        return []
-    value = rule[key]
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    return []
+def _offline_resolver(token_names, problems):
+    """A rule resolver for the preflight (no API): service tokens must be in the role's list; the names of
+    groups and identity providers can only be checked against the account, by the module."""
+
+    def resolve(kind, name, where):
+        if kind == "service_token" and name not in token_names:
+            problems.append(
+                f"{where}: service token {name!r} is not in homelab_access_service_tokens "
+                f"(listed: {', '.join(sorted(token_names)) or 'none'})."
+            )
+        return name
+
+    return resolve
 
 
 def edge_problems(services, domain, policies, tokens, settings=None):
@@ -108,7 +103,7 @@ def edge_problems(services, domain, policies, tokens, settings=None):
         if unknown:
             problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(TOKEN_KEYS))}.")
         duration = entry.get("duration")
-        if duration is not None and not (isinstance(duration, str) and _TOKEN_DURATION_RE.match(duration)):
+        if duration is not None and not is_duration(duration, allow=("forever",)):
             problems.append(f"{where}: duration must be hours such as '8760h' or 'forever', got {duration!r}.")
 
     # Policies.
@@ -118,50 +113,12 @@ def edge_problems(services, domain, policies, tokens, settings=None):
             f"got {type(policies).__name__}."
         )
         policies = {}
+    resolver = _offline_resolver(token_names, problems)
     for name, policy in policies.items():
         where = f"homelab_access_policies[{name!r}]"
         if not isinstance(name, str) or not _OBJECT_NAME_RE.match(name):
             problems.append(f"{where}: a policy name must be 1-100 letters, digits, spaces or ._:@- characters.")
-        if not isinstance(policy, dict):
-            problems.append(f"{where} must be a mapping with 'decision' and 'include', got {type(policy).__name__}.")
-            continue
-        unknown = sorted(set(policy) - POLICY_KEYS)
-        if unknown:
-            problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(POLICY_KEYS))}.")
-        if policy.get("decision") not in DECISIONS:
-            problems.append(
-                f"{where}: 'decision' must be one of {', '.join(DECISIONS)}, got {policy.get('decision')!r}."
-            )
-        if not isinstance(policy.get("include"), list) or not policy["include"]:
-            problems.append(
-                f"{where}: 'include' must be a non-empty list of rules, such as [{{email: me@example.com}}]."
-            )
-        for key in RULE_LISTS:
-            rules = policy.get(key)
-            if rules is None:
-                continue
-            if not isinstance(rules, list):
-                problems.append(f"{where}: '{key}' must be a list of rules, got {type(rules).__name__}.")
-                continue
-            for j, rule in enumerate(rules):
-                if not isinstance(rule, dict) or len(rule) != 1:
-                    problems.append(
-                        f"{where}.{key}[{j}] must be a mapping with exactly one rule type (email, service_token, ...), "
-                        f"got {rule!r}."
-                    )
-                    continue
-                for ref in _rule_refs(rule, "service_token"):
-                    if ref not in token_names:
-                        problems.append(
-                            f"{where}.{key}[{j}]: service token {ref!r} is not in homelab_access_service_tokens "
-                            f"(listed: {', '.join(sorted(token_names)) or 'none'})."
-                        )
-        problem = decision_problem(policy.get("decision"), policy)
-        if problem:
-            problems.append(f"{where}.{problem}.")
-        duration = policy.get("session_duration")
-        if duration is not None and not (isinstance(duration, str) and _DURATION_RE.match(duration)):
-            problems.append(f"{where}: session_duration must be a duration such as '24h' or '30m', got {duration!r}.")
+        problems.extend(policy_problems(policy, where, resolver))
 
     # Each service: its Access policies and its place in the zone.
     for index, service in enumerate(normalized):
@@ -212,7 +169,7 @@ def _origin_access_problems(services, policies, team):
     """With origin access on: the team name, if given, is one; no service is reached through a bypass policy."""
     problems = []
     # Empty: read from the account's Zero Trust organization at run time.
-    if team not in (None, "") and not (isinstance(team, str) and _TEAM_RE.match(team)):
+    if team not in (None, "") and not is_team_name(team):
         problems.append(
             "cloudflare_edge_team_name must be your Zero Trust team name (the '<team>' of "
             f"<team>.cloudflareaccess.com), or empty to read it from the account; got {team!r}."
@@ -233,9 +190,17 @@ def _origin_access_problems(services, policies, team):
 
 
 ADOPT_KINDS = ("dns", "tunnel", "applications", "policies", "service_tokens")
-# The site goes into DNS comments (at most 40 characters of owner id) and the applications' Access tag
-# "mcp_edge <site>" (an Access tag name holds at most 35 characters).
-_SITE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,26}$")
+
+
+def _site_ok(site):
+    """The site goes into DNS comments and the applications' Access tag "mcp_edge <site>" (the shorter limit)."""
+    if not isinstance(site, str) or not site:
+        return False
+    try:
+        check_access_owner_id(site)
+    except CloudflareInputError:
+        return False
+    return True
 
 
 def _site_problems(settings):
@@ -243,7 +208,7 @@ def _site_problems(settings):
     problems = []
     if "site" in settings:
         site = settings.get("site")
-        if not isinstance(site, str) or not _SITE_RE.match(site):
+        if not _site_ok(site):
             problems.append(
                 "cloudflare_edge_site (homelab_site, by default the tunnel name) must be 1-26 letters, digits, '.', "
                 "'_' or '-': it marks this site's objects in the account (DNS comments, the Access tag "
@@ -337,7 +302,7 @@ def edge_access_config(
     policy_list = []
     for name, policy in sorted(policies.items()):
         item = {k: v for k, v in policy.items() if v is not None}
-        for key in RULE_LISTS:
+        for key in RULE_OPTIONS:
             if key in item:
                 item[key] = _prefixed_rules(item[key], names_prefix)
         policy_list.append(named(item, name, "policies"))
@@ -368,7 +333,7 @@ def edge_origin_access(services, applications, prefix, team_name, check_mode=Fal
     tag fails, rather than being routed unchecked; in check mode, before the application exists, the
     aud tag is a placeholder that names it (nothing is written in check mode).
     """
-    if not isinstance(team_name, str) or not _TEAM_RE.match(team_name):
+    if not is_team_name(team_name):
         raise AnsibleFilterError(
             f"edge_origin_access: the team name must be a Zero Trust team name such as 'myteam', got {team_name!r}."
         )
@@ -392,18 +357,12 @@ def edge_origin_access(services, applications, prefix, team_name, check_mode=Fal
 
 
 def edge_tunnel_rules(services):
-    """The ingress of a remote-managed tunnel, in cloudflare_tunnel_config's rule form (no catch-all)."""
+    """The ingress of a remote-managed tunnel: cloudflared's rules (catch-all last), which
+    cloudflare_tunnel_config takes unchanged (``_ingress`` owns both forms)."""
     try:
-        rules = build_ingress(services)[:-1]  # the module adds the catch-all itself
+        return build_ingress(services)
     except IngressError as exc:
         raise AnsibleFilterError(str(exc)) from None
-    out = []
-    for rule in rules:
-        item = {k: rule[k] for k in ("hostname", "path", "service") if k in rule}
-        if rule.get("originRequest"):
-            item["origin_request"] = rule["originRequest"]
-        out.append(item)
-    return out
 
 
 class FilterModule:

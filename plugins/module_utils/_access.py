@@ -1,481 +1,39 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026 homelab.mcp_edge contributors
-"""Zero Trust Access helpers shared by the ``cloudflare_access_*`` modules (private: no API promise).
+"""The Access API plumbing shared by the ``cloudflare_access_*`` managers (private: no API promise).
 
-What lives here:
-
-* the friendly rule form (``email: a@b``, ``service_token: NAME`` ...) and its translation to the
-  API form (``{"email": {"email": "a@b"}}``, ``{"service_token": {"token_id": UUID}}``), with
-  validation that names the option, the rule and what would be valid;
-* normalisation of rules and durations so that what the API answers compares equal to what was
-  asked for (idempotence);
 * ``AccessDirectory``: reads each Access resource kind at most once per task and resolves names
-  (or ids) to ids, failing with the names that exist.
+  (or ids) to ids, failing with the names that exist;
+* ``AccessTask``: one module run against the account-level Access API; its writes decide check mode;
+* ``upsert_named`` and the planning helpers (``merge_body``, ``view`` ...);
+* ``AccessManager``: the base of the per-kind managers (``_access_<kind>.py``), a ``_diff.Manager``
+  sharing one ``AccessTask`` when several run in one module (``cloudflare_access_config``).
 
-Everything above the ``AccessDirectory`` class is pure and has no dependency on the HTTP client.
+The rule language itself (friendly rules, validation, comparison) is pure and lives in ``_access_rules``.
 """
 
 from __future__ import annotations
 
-import calendar
-import ipaddress
-import re
 import time
 from urllib.parse import quote
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
-    CloudflareError,
-    CloudflareInputError,
-    CloudflareNotFoundError,
-    changed_fields,
-    check_owner_id,
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_rules import (
+    AccessError,
+    kind_label,
+    translate_rules,
 )
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._diff import Manager, Outcome, changed_fields
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._errors import CloudflareError, CloudflareNotFoundError
 
-# --------------------------------------------------------------------------------------------
-# Errors
-# --------------------------------------------------------------------------------------------
-
-
-class AccessError(CloudflareInputError):
-    """Bad input or an unresolvable reference; the message names the option and is shown as is."""
-
-
-# --------------------------------------------------------------------------------------------
-# Resource kinds
-# --------------------------------------------------------------------------------------------
-
-# kind -> (path below /accounts/{account}/access, label used in messages)
-KINDS = {
-    "service_token": ("service_tokens", "service token"),
-    "group": ("groups", "Access group"),
-    "identity_provider": ("identity_providers", "identity provider"),
-    "policy": ("policies", "reusable Access policy"),
-    "application": ("apps", "Access application"),
-    "tag": ("tags", "Access tag"),
+# kind -> path below /accounts/{account}/access
+KIND_PATHS = {
+    "service_token": "service_tokens",
+    "group": "groups",
+    "identity_provider": "identity_providers",
+    "policy": "policies",
+    "application": "apps",
+    "tag": "tags",
 }
-
-
-def kind_path(kind):
-    return KINDS[kind][0]
-
-
-def kind_label(kind):
-    return KINDS[kind][1]
-
-
-# --------------------------------------------------------------------------------------------
-# Ownership of applications: an Access tag per site
-# --------------------------------------------------------------------------------------------
-
-# Access applications have no hidden label field; their tags (account-wide Access tag objects, shown as
-# filters in the App Launcher) are the one place to record which site made them.
-OWNER_TAG_PREFIX = "mcp_edge "
-# Cloudflare's dashboard allows Access tag names of up to 35 characters.
-OWNER_TAG_MAX = 35
-OWNER_ID_MAX = OWNER_TAG_MAX - len(OWNER_TAG_PREFIX)
-
-
-def owner_tag(owner_id):
-    """The Access tag that marks the applications of ``owner_id`` (None without an owner)."""
-    return OWNER_TAG_PREFIX + owner_id if owner_id else None
-
-
-def check_access_owner_id(owner_id, option="owner_id"):
-    check_owner_id(owner_id, option=option, max_length=OWNER_ID_MAX)
-
-
-def app_owner_tags(app):
-    """The owner tags (of any site) an application carries."""
-    return [t for t in (app or {}).get("tags") or [] if isinstance(t, str) and t.startswith(OWNER_TAG_PREFIX)]
-
-
-def app_owned(app, owner_id):
-    """Whether ``app`` carries ``owner_id``'s tag (always True without an owner id)."""
-    return not owner_id or owner_tag(owner_id) in ((app or {}).get("tags") or [])
-
-
-def foreign_app_reason(app):
-    others = app_owner_tags(app)
-    if others:
-        return "it carries %s, another site's tag" % ", ".join(repr(t) for t in others)
-    tags = (app or {}).get("tags") or []
-    return "its tags: %s" % ", ".join(repr(t) for t in tags) if tags else "it has no tags"
-
-
-def describe_app(app):
-    return "Access application %r (id %s, domain %s)" % (app.get("name"), app.get("id"), app.get("domain"))
-
-
-def owned_tags(tags, owner_id):
-    """``tags`` with ``owner_id``'s tag and without any other site's."""
-    tag = owner_tag(owner_id)
-    out = [t for t in tags or [] if not (isinstance(t, str) and t.startswith(OWNER_TAG_PREFIX))]
-    out.append(tag)
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# Value validation
-# --------------------------------------------------------------------------------------------
-
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
-_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+(?!-)[a-z0-9-]{2,63}(?<!-)$", re.IGNORECASE)
-_COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
-_AUTH_METHOD_RE = re.compile(r"^[a-z]{2,16}$")
-# Go-style durations, as Cloudflare takes them: "24h", "30m", "1h30m", "720h".
-_DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-# Also accept a day suffix ("30d") where we parse durations ourselves (never sent to the API).
-_DAYS_RE = re.compile(r"^(\d+)d$")
-
-# Common AMR values Cloudflare passes through (RFC 8176); any lower-case word is accepted.
-AUTH_METHOD_EXAMPLES = ("mfa", "hwk", "swk", "otp", "sms", "pwd")
-
-
-def _is_text(value):
-    return isinstance(value, str)
-
-
-def validate_email(value, where):
-    if not _is_text(value) or not _EMAIL_RE.match(value.strip()):
-        raise AccessError("%s: %r is not an email address (expected user@example.com)" % (where, value))
-    return value.strip()
-
-
-def validate_domain(value, where):
-    text = value.strip() if _is_text(value) else value
-    if _is_text(text) and text.startswith("@"):
-        raise AccessError("%s: %r: give the domain without '@' (e.g. %r)" % (where, value, text[1:]))
-    if not _is_text(text) or not _DOMAIN_RE.match(text):
-        raise AccessError("%s: %r is not a domain name (expected e.g. example.com)" % (where, value))
-    return text.lower()
-
-
-def validate_country(value, where):
-    if not _is_text(value) or not _COUNTRY_RE.match(value.strip()):
-        raise AccessError(
-            "%s: %r is not a country code (expected a two-letter ISO 3166-1 alpha-2 code such as US or DE)"
-            % (where, value)
-        )
-    return value.strip().upper()
-
-
-def validate_cidr(value, where):
-    if not _is_text(value) or not value.strip():
-        raise AccessError("%s: %r is not an IP address or CIDR range (expected e.g. 192.0.2.0/24)" % (where, value))
-    text = value.strip()
-    try:
-        return str(ipaddress.ip_network(text, strict=True))
-    except ValueError:
-        pass
-    try:
-        network = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        raise AccessError(
-            "%s: %r is not an IP address or CIDR range (expected e.g. 192.0.2.0/24, 2001:db8::/32 or 192.0.2.7)"
-            % (where, value)
-        ) from None
-    raise AccessError("%s: %r has host bits set; did you mean %s?" % (where, value, network))
-
-
-def validate_auth_method(value, where):
-    if not _is_text(value) or not _AUTH_METHOD_RE.match(value.strip()):
-        raise AccessError(
-            "%s: %r is not an authentication method reference (expected a lower-case AMR value such as %s)"
-            % (where, value, ", ".join(AUTH_METHOD_EXAMPLES))
-        )
-    return value.strip()
-
-
-def validate_text(value, where):
-    if not _is_text(value) or not value.strip():
-        raise AccessError("%s: expected a non-empty string, got %r" % (where, value))
-    return value.strip()
-
-
-def validate_duration(value, where, allow=()):
-    """A Go-style duration such as ``24h`` or ``30m`` (or one of the literal words in ``allow``)."""
-    if _is_text(value) and value.strip() in allow:
-        return value.strip()
-    if not _is_text(value) or not _DURATION_RE.match(value.strip()):
-        extra = "" if not allow else " or %s" % " / ".join(repr(a) for a in allow)
-        raise AccessError("%s: %r is not a duration (expected e.g. 24h, 30m or 1h30m%s)" % (where, value, extra))
-    return value.strip()
-
-
-def duration_seconds(value):
-    """Seconds in a Go-style duration (``1h30m`` -> 5400.0), or ``30d`` days; None when not a duration."""
-    if not _is_text(value):
-        return None
-    text = value.strip()
-    days = _DAYS_RE.match(text)
-    if days:
-        return int(days.group(1)) * 86400.0
-    if not _DURATION_RE.match(text):
-        return None
-    return sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART_RE.findall(text))
-
-
-def durations_equal(a, b):
-    """``24h`` equals ``1440m``; non-durations (``forever``) compare as text."""
-    if a == b:
-        return True
-    sa, sb = duration_seconds(a), duration_seconds(b)
-    if sa is None or sb is None:
-        return False
-    return abs(sa - sb) < 1e-6
-
-
-# --------------------------------------------------------------------------------------------
-# Rules: friendly form -> API form
-# --------------------------------------------------------------------------------------------
-
-# Friendly keys whose value is one scalar (or a list of them, expanded into one rule each):
-# key -> (field inside the API object, validator or reference kind)
-_SCALAR_RULES = {
-    "email": ("email", validate_email),
-    "email_domain": ("domain", validate_domain),
-    "geo": ("country_code", validate_country),
-    "ip": ("ip", validate_cidr),
-    "auth_method": ("auth_method", validate_auth_method),
-    "email_list": ("id", validate_text),
-    "ip_list": ("id", validate_text),
-    "common_name": ("common_name", validate_text),
-    "service_token": ("token_id", "service_token"),
-    "group": ("id", "group"),
-    "login_method": ("id", "identity_provider"),
-}
-# Friendly keys that take `true` (API form: an empty object).
-_FLAG_RULES = ("everyone", "any_valid_service_token", "certificate")
-_GITHUB_KEYS = ("github-organization", "github_organization")
-
-FRIENDLY_RULE_KEYS = tuple(sorted(list(_SCALAR_RULES) + list(_FLAG_RULES) + ["github-organization"]))
-
-# Rule types that identify a person through a login (Cloudflare One, Access policy selectors). A
-# Service Auth policy (decision non_identity) admits without any login, so Cloudflare refuses them
-# in its include and require lists.
-IDENTITY_RULE_TYPES = (
-    "email",
-    "email_domain",
-    "email_list",
-    "login_method",
-    "auth_method",
-    "github-organization",
-    "github_organization",
-    "gsuite",
-    "azureAD",
-    "okta",
-    "saml",
-    "oidc",
-    "auth_context",
-    "external_evaluation",
-)
-
-
-def decision_problem(decision, rules_by_option):
-    """Why the rules cannot go with ``decision`` (friendly or API form), or None when they can.
-
-    ``rules_by_option`` maps include/require/exclude to their rule lists.
-    """
-    if decision != "non_identity":
-        return None
-    for option in ("include", "require"):
-        for index, rule in enumerate(rules_by_option.get(option) or []):
-            key = next(iter(rule)) if isinstance(rule, dict) and len(rule) == 1 else None
-            if key in IDENTITY_RULE_TYPES:
-                return (
-                    "%s[%d]: a non_identity (Service Auth) policy admits without a login, so it cannot match by %s; "
-                    "use decision 'allow' for people and 'non_identity' for service tokens" % (option, index, key)
-                )
-    return None
-
-
-# The fields of each known rule type that matter when comparing (the API may add others).
-_COMPARE_FIELDS = {
-    "email": ("email",),
-    "email_domain": ("domain",),
-    "geo": ("country_code",),
-    "ip": ("ip",),
-    "auth_method": ("auth_method",),
-    "email_list": ("id",),
-    "ip_list": ("id",),
-    "common_name": ("common_name",),
-    "service_token": ("token_id",),
-    "group": ("id",),
-    "login_method": ("id",),
-    "everyone": (),
-    "any_valid_service_token": (),
-    "certificate": (),
-    "github-organization": ("name", "team", "identity_provider_id"),
-}
-
-
-def _normalise_network(value):
-    if not _is_text(value):
-        return value
-    try:
-        return str(ipaddress.ip_network(value.strip(), strict=False))
-    except ValueError:
-        return value
-
-
-# Per-field normalisation used for comparison only.
-_FIELD_NORMALISERS = {
-    ("email", "email"): lambda v: v.strip().lower() if _is_text(v) else v,
-    ("email_domain", "domain"): lambda v: v.strip().lower() if _is_text(v) else v,
-    ("geo", "country_code"): lambda v: v.strip().upper() if _is_text(v) else v,
-    ("ip", "ip"): _normalise_network,
-}
-
-
-def _rule_key(rule, where):
-    if not isinstance(rule, dict):
-        raise AccessError(
-            "%s: each rule is a mapping with one key such as 'email: me@example.com', got %r" % (where, rule)
-        )
-    if len(rule) != 1:
-        raise AccessError(
-            "%s: each rule has exactly one key, got %s (use one list entry per rule)"
-            % (where, ", ".join(sorted(str(k) for k in rule)) or "none")
-        )
-    return next(iter(rule.items()))
-
-
-def translate_rules(rules, option, resolver=None):
-    """Translate a list of friendly or raw rules into the API form.
-
-    ``option`` names the list in messages (``include``, ``policies.owner.require`` ...).
-    ``resolver(kind, value, where)`` returns the id for a name (see ``AccessDirectory.resolve``);
-    it is only called for friendly references. Returns a new list; raises ``AccessError``.
-    """
-    if rules is None:
-        return None
-    if not isinstance(rules, list):
-        raise AccessError("%s: expected a list of rules, got %r" % (option, rules))
-    result = []
-    for index, rule in enumerate(rules):
-        where = "%s[%d]" % (option, index)
-        result.extend(_translate_rule(rule, where, resolver))
-    return result
-
-
-def _translate_rule(rule, where, resolver):
-    key, value = _rule_key(rule, where)
-    where_key = "%s.%s" % (where, key)
-    if key in _FLAG_RULES:
-        if value is True or value == {}:
-            return [{key: {}}]
-        raise AccessError(
-            "%s: expected 'true' (or the API form {}), got %r; to stop matching, remove the rule" % (where_key, value)
-        )
-    if key in _GITHUB_KEYS:
-        return [_translate_github(value, where_key, resolver)]
-    if key in _SCALAR_RULES:
-        field, check = _SCALAR_RULES[key]
-        if isinstance(value, dict):
-            return [{key: _translate_raw(key, field, value, check, where_key)}]
-        values = value if isinstance(value, list) else [value]
-        if not values:
-            raise AccessError("%s: expected a value or a non-empty list of values, got []" % where_key)
-        out = []
-        for item in values:
-            if isinstance(check, str):
-                if resolver is None:
-                    raise AccessError("%s: cannot resolve %s names here" % (where_key, kind_label(check)))
-                if not _is_text(item) or not item.strip():
-                    raise AccessError(
-                        "%s: expected the name (or id) of a %s, got %r" % (where_key, kind_label(check), item)
-                    )
-                out.append({key: {field: resolver(check, item.strip(), where_key)}})
-            else:
-                out.append({key: {field: check(item, where_key)}})
-        return out
-    if isinstance(value, dict):
-        # Any other rule type in the API form (azureAD, okta, saml, device_posture ...): passed through.
-        return [{key: dict(value)}]
-    raise AccessError(
-        "%s: unknown rule type %r; friendly rule types are %s (any other rule type is accepted in the API form, "
-        "e.g. {%s: {...}})" % (where, key, ", ".join(FRIENDLY_RULE_KEYS), key)
-    )
-
-
-def _translate_raw(key, field, value, check, where):
-    """The API form of a known rule type: check the field that matters, keep the rest."""
-    if field not in value:
-        raise AccessError(
-            "%s: the API form of a %s rule is {%s: {%s: ...}}, got keys %s"
-            % (where, key, key, field, ", ".join(sorted(value)) or "none")
-        )
-    out = dict(value)
-    if isinstance(check, str):
-        out[field] = validate_text(value[field], "%s.%s" % (where, field))
-    else:
-        out[field] = check(value[field], "%s.%s" % (where, field))
-    return out
-
-
-def _translate_github(value, where, resolver):
-    if not isinstance(value, dict) or not value.get("name"):
-        raise AccessError(
-            "%s: expected {name: ORG, team: TEAM (optional), identity_provider: NAME or identity_provider_id: ID}, "
-            "got %r" % (where, value)
-        )
-    allowed = {"name", "team", "identity_provider", "identity_provider_id"}
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise AccessError(
-            "%s: unknown key(s) %s; valid keys are %s" % (where, ", ".join(unknown), ", ".join(sorted(allowed)))
-        )
-    out = {"name": validate_text(value["name"], where + ".name")}
-    if value.get("team") is not None:
-        out["team"] = validate_text(value["team"], where + ".team")
-    idp = value.get("identity_provider_id")
-    if value.get("identity_provider") is not None:
-        if resolver is None:
-            raise AccessError("%s: cannot resolve identity provider names here" % where)
-        idp = resolver(
-            "identity_provider", validate_text(value["identity_provider"], where), where + ".identity_provider"
-        )
-    if idp is None:
-        raise AccessError("%s: identity_provider (a name) or identity_provider_id is required" % where)
-    out["identity_provider_id"] = idp
-    return {"github-organization": out}
-
-
-# --------------------------------------------------------------------------------------------
-# Rules: comparison
-# --------------------------------------------------------------------------------------------
-
-
-def normalize_rule(rule):
-    """The comparable form of one API-form rule: known fields only, normalised; unknown types minus nulls."""
-    if not isinstance(rule, dict) or len(rule) != 1:
-        return rule
-    key, inner = next(iter(rule.items()))
-    if not isinstance(inner, dict):
-        inner = {}
-    fields = _COMPARE_FIELDS.get(key)
-    if fields is None:
-        return {key: {k: v for k, v in inner.items() if v is not None}}
-    out = {}
-    for field in fields:
-        v = inner.get(field)
-        if v is None or v == "":
-            continue
-        normaliser = _FIELD_NORMALISERS.get((key, field))
-        out[field] = normaliser(v) if normaliser else v
-    return {key: out}
-
-
-def normalize_rules(rules):
-    return [normalize_rule(r) for r in (rules or [])]
-
-
-def rules_equal(desired, actual):
-    """Cloudflare keeps the order of rules, so lists compare in order."""
-    return normalize_rules(desired) == normalize_rules(actual)
-
 
 # --------------------------------------------------------------------------------------------
 # Name resolution
@@ -580,16 +138,13 @@ class AccessDirectory:
         return [self.resolve(kind, v, "%s[%d]" % (option, i)) for i, v in enumerate(values)]
 
 
-def translate_rule_options(params, directory, options=("include", "require", "exclude"), prefix=""):
+def translate_rule_options(params, directory, options):
     """Translate the rule lists in ``params`` (None stays None), reading each needed kind once."""
-    out = {}
-    for option in options:
-        out[option] = translate_rules(params.get(option), prefix + option, directory.resolve)
-    return out
+    return {option: translate_rules(params.get(option), option, directory.resolve) for option in options}
 
 
 # --------------------------------------------------------------------------------------------
-# Planning helpers shared by the modules
+# Planning helpers shared by the managers
 # --------------------------------------------------------------------------------------------
 
 
@@ -617,28 +172,8 @@ def merge_body(existing, desired, writable):
     return body
 
 
-def parse_timestamp(value):
-    """Seconds since the epoch of an RFC 3339 UTC timestamp (``2026-01-01T00:00:00.000Z``); None if unusable."""
-    if not _is_text(value):
-        return None
-    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", value.strip())
-    if not m:
-        return None
-    year, month, day, hour, minute, second = (int(x) for x in m.groups()[:6])
-    try:
-        seconds = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
-    except (ValueError, OverflowError):
-        return None
-    tz = m.group(7)
-    if tz and tz != "Z":
-        sign = 1 if tz[0] == "+" else -1
-        digits = tz[1:].replace(":", "")
-        seconds -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-    return float(seconds)
-
-
 # --------------------------------------------------------------------------------------------
-# The per-task context the modules share: account, directory, write helpers (check mode here)
+# The per-task context the managers share: account, directory, write helpers (check mode here)
 # --------------------------------------------------------------------------------------------
 
 LIST_PER_PAGE = 100
@@ -668,7 +203,7 @@ class AccessTask:
         return self._now()
 
     def path(self, kind, obj_id=None, suffix=None):
-        path = "/accounts/%s/access/%s" % (quote(self.account_id, safe=""), kind_path(kind))
+        path = "/accounts/%s/access/%s" % (quote(self.account_id, safe=""), KIND_PATHS[kind])
         if obj_id:
             path += "/" + quote(obj_id, safe="")
         if suffix:
@@ -793,26 +328,51 @@ def view(obj, fields):
     return {k: obj.get(k) for k in fields if k in obj}
 
 
-def upsert_named(task, kind, name, existing, want, tracker, spec, create_options=None):
+def upsert_named(task, kind, name, existing, want, spec, create_options=None):
     """Create the ``kind`` object ``name`` from ``want``, or update ``existing`` where it differs.
 
     ``spec`` holds the object's ``view_fields``, ``writable`` fields and ``comparators``. Options
-    left out of ``want`` (None) keep their current values. Returns ``(changed, id, after, diff)``;
-    ``diff`` is None when nothing changed. In check mode nothing is written and ``after`` is
-    what the object would become.
+    left out of ``want`` (None) keep their current values. Returns ``(action, id, before, after)``
+    (``before`` and ``after`` are views; the same view twice when nothing changed). In check mode
+    nothing is written and ``after`` is what the object would become.
     """
     if existing is None:
         body = {"name": name}
         body.update({k: v for k, v in want.items() if v is not None})
         created = task.create(kind, body, **(create_options or {})) or body
-        after = view(created, spec["view_fields"])
-        return True, created.get("id"), after, {"before": {}, "after": after}
-    changes = changed_fields(existing, want, tracker, comparators=spec["comparators"])
+        return "create", created.get("id"), {}, view(created, spec["view_fields"])
+    changes = changed_fields(existing, want, comparators=spec["comparators"])
     before = view(existing, spec["view_fields"])
     if not changes:
-        return False, existing["id"], before, None
+        return "none", existing["id"], before, before
     body = merge_body(existing, changes, spec["writable"])
     body["name"] = name
     updated = task.replace(kind, existing["id"], body)
     after = view(updated, spec["view_fields"]) if updated else dict(before, **changes)
-    return True, existing["id"], after, {"before": before, "after": after}
+    return "update", existing["id"], before, after
+
+
+# --------------------------------------------------------------------------------------------
+# The managers' base
+# --------------------------------------------------------------------------------------------
+
+
+class AccessManager(Manager):
+    """A ``_diff.Manager`` over one ``AccessTask``: its own, or one shared with other managers."""
+
+    def __init__(self, cf, task=None):
+        super().__init__(cf)
+        self._task = task
+
+    @property
+    def task(self):
+        if self._task is None:
+            self._task = AccessTask(self.cf)
+        return self._task
+
+    @staticmethod
+    def outcome(action, before, after, **fields):
+        """The ``Outcome``; the diff (``before``/``after``) is shown only when something changes."""
+        if action == "none":
+            before = after = None
+        return Outcome(action, before, after, **fields)

@@ -6,26 +6,75 @@
 from __future__ import annotations
 
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
-    AccessError,
-    AccessTask,
-    app_owned,
-    check_access_owner_id,
-    describe_app,
-    durations_equal,
-    foreign_app_reason,
+    AccessManager,
     merge_body,
-    owned_tags,
-    owner_tag,
     policy_ids_in_order,
     same_set,
+)
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_rules import (
+    AccessError,
+    durations_equal,
     validate_duration,
     validate_text,
 )
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
-    CloudflareOwnershipError,
-    DifferenceTracker,
-    changed_fields,
-)
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._diff import changed_fields
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._errors import CloudflareOwnershipError
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import check_owner_id
+
+# --------------------------------------------------------------------------------------------
+# Ownership of applications: an Access tag per site
+# --------------------------------------------------------------------------------------------
+
+# Access applications have no hidden label field; their tags (account-wide Access tag objects, shown as
+# filters in the App Launcher) are the one place to record which site made them.
+OWNER_TAG_PREFIX = "mcp_edge "
+# Cloudflare's dashboard allows Access tag names of up to 35 characters.
+OWNER_TAG_MAX = 35
+OWNER_ID_MAX = OWNER_TAG_MAX - len(OWNER_TAG_PREFIX)
+
+
+def owner_tag(owner_id):
+    """The Access tag that marks the applications of ``owner_id`` (None without an owner)."""
+    return OWNER_TAG_PREFIX + owner_id if owner_id else None
+
+
+def check_access_owner_id(owner_id, option="owner_id"):
+    check_owner_id(owner_id, option=option, max_length=OWNER_ID_MAX)
+
+
+def app_owner_tags(app):
+    """The owner tags (of any site) an application carries."""
+    return [t for t in (app or {}).get("tags") or [] if isinstance(t, str) and t.startswith(OWNER_TAG_PREFIX)]
+
+
+def app_owned(app, owner_id):
+    """Whether ``app`` carries ``owner_id``'s tag (always True without an owner id)."""
+    return not owner_id or owner_tag(owner_id) in ((app or {}).get("tags") or [])
+
+
+def foreign_app_reason(app):
+    others = app_owner_tags(app)
+    if others:
+        return "it carries %s, another site's tag" % ", ".join(repr(t) for t in others)
+    tags = (app or {}).get("tags") or []
+    return "its tags: %s" % ", ".join(repr(t) for t in tags) if tags else "it has no tags"
+
+
+def describe_app(app):
+    return "Access application %r (id %s, domain %s)" % (app.get("name"), app.get("id"), app.get("domain"))
+
+
+def owned_tags(tags, owner_id):
+    """``tags`` with ``owner_id``'s tag and without any other site's."""
+    tag = owner_tag(owner_id)
+    out = [t for t in tags or [] if not (isinstance(t, str) and t.startswith(OWNER_TAG_PREFIX))]
+    out.append(tag)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The application
+# --------------------------------------------------------------------------------------------
 
 SETTINGS = (
     "session_duration",
@@ -77,6 +126,23 @@ def destinations_equal(have, want):
 def domains_equal(have, want):
     return isinstance(have, str) and isinstance(want, str) and have.strip().lower() == want.strip().lower()
 
+
+# The options of an application (cloudflare_access_application adds owner_id; cloudflare_access_config has
+# one owner_id for all its applications).
+APPLICATION_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    domain=dict(type="str"),
+    destinations=dict(type="list", elements="raw"),
+    session_duration=dict(type="str"),
+    allowed_idps=dict(type="list", elements="str"),
+    auto_redirect_to_identity=dict(type="bool"),
+    app_launcher_visible=dict(type="bool"),
+    policies=dict(type="list", elements="str"),
+    tags=dict(type="list", elements="str"),
+    custom_deny_message=dict(type="str"),
+    adopt=dict(type="bool", default=False),
+)
 
 COMPARATORS = {
     "domain": domains_equal,
@@ -134,12 +200,9 @@ def foreign_app_error(apps, owner_id):
     )
 
 
-class ApplicationManager:
+class ApplicationManager(AccessManager):
     def __init__(self, cf, task=None):
-        self.cf = cf
-        self.params = cf.params
-        self.task = task
-        self.tracker = DifferenceTracker()
+        super().__init__(cf, task)
         # The site: applications carry its Access tag; an untagged one is not touched unless adopted.
         self.owner = self.params.get("owner_id")
         self.adopt = bool(self.params.get("adopt"))
@@ -178,9 +241,8 @@ class ApplicationManager:
                 )
         return want
 
-    def run(self):
+    def apply(self):
         check_access_owner_id(self.owner)
-        self.task = self.task or AccessTask(self.cf)
         name = self.params["name"]
         existing = self.task.find_by_name("application", name, params={"name": name, "exact": "true"})
         if existing is not None:
@@ -188,18 +250,17 @@ class ApplicationManager:
         foreign = existing is not None and not app_owned(existing, self.owner)
         if self.params["state"] == "absent":
             if existing is None:
-                return self.result(False, {})
+                return self.result("none", {})
             if foreign and not self.adopt:
                 self.cf.module.warn(
                     "%s was not created by site %r (%s): left alone. Set adopt: true to delete it anyway."
                     % (describe_app(existing), self.owner, foreign_app_reason(existing))
                 )
-                return self.result(False, self.view(existing))
+                return self.result("none", self.view(existing))
             self.task.remove("application", existing["id"])
             if self.owner and not foreign:
                 self.task.tags_released.add(owner_tag(self.owner))
-            before = self.view(existing)
-            return self.result(True, before, gone=True, diff={"before": before, "after": {}})
+            return self.result("delete", {}, before=self.view(existing))
         if foreign and not self.adopt:
             raise foreign_app_error([existing], self.owner)
         want = self.desired()
@@ -226,7 +287,7 @@ class ApplicationManager:
             after = self.view(dict(body, policies=want["policies"] or []))
         else:
             after = self.view(dict(created, policies=policy_ids_in_order(created)))
-        return self.result(True, after, diff={"before": {}, "after": after})
+        return self.result("create", after, before={})
 
     def update(self, name, existing, want):
         if want["domain"] is not None and want["destinations"] is None:
@@ -240,10 +301,10 @@ class ApplicationManager:
                         d["uri"] = want["domain"]
                         break
                 want["destinations"] = moved
-        changes = changed_fields(existing, want, self.tracker, comparators=COMPARATORS)
+        changes = changed_fields(existing, want, comparators=COMPARATORS)
         before = self.view(existing)
         if not changes:
-            return self.result(False, before)
+            return self.result("none", before)
         body = merge_body(existing, changes, WRITABLE)
         body["name"] = name
         body.setdefault("type", "self_hosted")
@@ -255,18 +316,12 @@ class ApplicationManager:
             after = self.view(dict(existing, **changes))
         else:
             after = self.view(dict(updated, policies=policy_ids_in_order(updated)))
-        return self.result(True, after, diff={"before": before, "after": after})
+        return self.result("update", after, before=before)
 
     def view(self, app):
         return {k: app.get(k) for k in VIEW_FIELDS if k in app}
 
-    def result(self, changed, app, diff=None, gone=False):
-        out = {
-            "changed": changed,
-            "id": None if gone else app.get("id"),
-            "aud": None if gone else app.get("aud"),
-            "application": app,
-        }
-        if diff is not None and self.cf.diff_mode:
-            out["diff"] = diff
-        return out
+    def result(self, action, after, before=None):
+        """``after``: the application after the task ({} once deleted; the return value shows ``before`` then)."""
+        shown = before if action == "delete" else after
+        return self.outcome(action, before, after, id=after.get("id"), aud=after.get("aud"), application=shown)

@@ -11,17 +11,16 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._diff import Manager, Outcome
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._errors import (
     CloudflareAuthError,
     CloudflareNotFoundError,
 )
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import is_dns_label
 
 AUTH_DOMAIN_SUFFIX = ".cloudflareaccess.com"
-# What cloudflared accepts as a team name: one DNS label.
-_TEAM_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # The organization's fields a caller may see (none of them is a secret).
 VIEW_FIELDS = (
     "name",
@@ -37,6 +36,12 @@ READ_PERMISSION = "Account: Access: Organizations, Identity Providers, and Group
 CODE_NOT_ROUTABLE = 7003
 
 
+def is_team_name(value):
+    """Whether ``value`` is a Zero Trust team name (the ``<team>`` of ``<team>.cloudflareaccess.com``)."""
+    # What cloudflared accepts as a team name: one lower-case DNS label.
+    return is_dns_label(value) and value == value.lower()
+
+
 def team_name_from_auth_domain(auth_domain):
     """``myteam`` for ``myteam.cloudflareaccess.com`` (any case, a scheme or a trailing dot or slash
     tolerated); ``""`` when the value is not a team domain."""
@@ -50,7 +55,7 @@ def team_name_from_auth_domain(auth_domain):
     if not text.endswith(AUTH_DOMAIN_SUFFIX):
         return ""
     team = text[: -len(AUTH_DOMAIN_SUFFIX)]
-    return team if _TEAM_RE.match(team) else ""
+    return team if is_team_name(team) else ""
 
 
 def organization_view(organization):
@@ -93,3 +98,12 @@ def organization_facts(organization):
         "organization": view,
         "team_name": team_name_from_auth_domain(view.get("auth_domain")),
     }
+
+
+class OrganizationInfoManager(Manager):
+    """cloudflare_access_organization_info: the account's organization and team name (one GET)."""
+
+    def apply(self):
+        account_id = self.params.get("account_id") or self.client.resolve_account_id()
+        facts = organization_facts(read_organization(self.client, account_id))
+        return Outcome("none", account_id=account_id, **facts)

@@ -6,52 +6,52 @@
 from __future__ import annotations
 
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
-    AccessError,
-    AccessTask,
-    decision_problem,
-    durations_equal,
+    AccessManager,
     policy_ids_in_order,
-    rules_equal,
     translate_rule_options,
     upsert_named,
-    validate_duration,
     view,
 )
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
-    DifferenceTracker,
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_rules import (
+    DECISIONS,
+    POLICY_SETTINGS,
+    RULE_OPTIONS,
+    RULE_OPTIONS_SPEC,
+    AccessError,
+    decision_problem,
+    durations_equal,
+    rules_comparators,
+    validate_duration,
 )
 
-DECISIONS = ("allow", "deny", "non_identity", "bypass")
-RULE_OPTIONS = ("include", "require", "exclude")
-SETTINGS = ("session_duration", "approval_required", "purpose_justification_required", "purpose_justification_prompt")
-VIEW_FIELDS = ("id", "name", "decision", *RULE_OPTIONS, *SETTINGS, "app_count")
+VIEW_FIELDS = ("id", "name", "decision", *RULE_OPTIONS, *POLICY_SETTINGS, "app_count")
 # What a PUT carries over from the policy as read (the API replaces the whole object).
 WRITABLE = (
     "name",
     "decision",
     *RULE_OPTIONS,
-    *SETTINGS,
+    *POLICY_SETTINGS,
     "approval_groups",
     "isolation_required",
     "connection_rules",
     "mfa_config",
 )
-COMPARATORS = {
-    "include": lambda have, want: rules_equal(want, have),
-    "require": lambda have, want: rules_equal(want, have),
-    "exclude": lambda have, want: rules_equal(want, have),
-    "session_duration": lambda have, want: durations_equal(want, have),
-}
+COMPARATORS = dict(rules_comparators(), session_duration=lambda have, want: durations_equal(want, have))
 SPEC = {"view_fields": VIEW_FIELDS, "writable": WRITABLE, "comparators": COMPARATORS}
+# The options of a policy (cloudflare_access_policy; each item of cloudflare_access_config's policies).
+POLICY_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    decision=dict(type="str", choices=list(DECISIONS)),
+    **RULE_OPTIONS_SPEC,
+    session_duration=dict(type="str"),
+    approval_required=dict(type="bool"),
+    purpose_justification_required=dict(type="bool"),
+    purpose_justification_prompt=dict(type="str"),
+)
 
 
-class PolicyManager:
-    def __init__(self, cf, task=None):
-        self.cf = cf
-        self.params = cf.params
-        self.task = task
-        self.tracker = DifferenceTracker()
-
+class PolicyManager(AccessManager):
     def desired(self):
         """The options the user gave, validated, rules translated (None = leave alone)."""
         p = self.params
@@ -67,8 +67,7 @@ class PolicyManager:
         want.update(translate_rule_options(p, self.task.directory, RULE_OPTIONS))
         return want
 
-    def run(self):
-        self.task = self.task or AccessTask(self.cf)
+    def apply(self):
         name = self.params["name"]
         existing = self.task.find_by_name("policy", name)
         renamed = False
@@ -84,7 +83,7 @@ class PolicyManager:
 
     def absent(self, existing):
         if existing is None:
-            return self.result(False, None, {})
+            return self.outcome("none", None, None, id=None, policy={})
         if existing.get("app_count") != 0:
             apps = [
                 a.get("name") or a.get("id")
@@ -103,7 +102,7 @@ class PolicyManager:
                 self.cf.module.warn(msg + " (check mode: a real run fails unless an earlier task does that)")
         self.task.remove("policy", existing["id"])
         before = view(existing, VIEW_FIELDS)
-        return self.result(True, None, before, diff={"before": before, "after": {}})
+        return self.outcome("delete", before, {}, id=None, policy=before)
 
     def present(self, name, existing, renamed=False):
         want = self.desired()
@@ -123,11 +122,5 @@ class PolicyManager:
                 missing.append("include (at least one rule)")
             if missing:
                 raise AccessError("policy %r does not exist yet; to create it, give %s" % (name, " and ".join(missing)))
-        changed, policy_id, after, diff = upsert_named(self.task, "policy", name, existing, want, self.tracker, SPEC)
-        return self.result(changed, policy_id, after, diff=diff)
-
-    def result(self, changed, policy_id, policy, diff=None):
-        out = {"changed": changed, "id": policy_id, "policy": policy}
-        if diff is not None and self.cf.diff_mode:
-            out["diff"] = diff
-        return out
+        action, policy_id, before, after = upsert_named(self.task, "policy", name, existing, want, SPEC)
+        return self.outcome(action, before, after, id=policy_id, policy=after)

@@ -5,26 +5,53 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
+import calendar
+import re
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import AccessManager, view
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_rules import (
     AccessError,
-    AccessTask,
     duration_seconds,
     durations_equal,
-    parse_timestamp,
     validate_duration,
-    view,
 )
 
 VIEW_FIELDS = ("id", "name", "client_id", "duration", "expires_at")
 NEW_SECRET = "(new secret)"  # noqa: S105 - placeholder shown in the diff
 SECRET = "client_secret"  # noqa: S105 - the name of the return value, not a secret
+# The options of a token (cloudflare_access_service_token adds refresh; cloudflare_access_config adds the rename).
+TOKEN_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    duration=dict(type="str"),
+    refresh_if_expires_within=dict(type="str"),
+    rotate=dict(type="bool", default=False),
+)
 
 
-class ServiceTokenManager:
+def parse_timestamp(value):
+    """Seconds since the epoch of an RFC 3339 UTC timestamp (``2026-01-01T00:00:00.000Z``); None if unusable."""
+    if not isinstance(value, str):
+        return None
+    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", value.strip())
+    if not m:
+        return None
+    year, month, day, hour, minute, second = (int(x) for x in m.groups()[:6])
+    try:
+        seconds = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    except (ValueError, OverflowError):
+        return None
+    tz = m.group(7)
+    if tz and tz != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        digits = tz[1:].replace(":", "")
+        seconds -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+    return float(seconds)
+
+
+class ServiceTokenManager(AccessManager):
     def __init__(self, cf, task=None):
-        self.cf = cf
-        self.params = cf.params
-        self.task = task
+        super().__init__(cf, task)
         self.created = self.rotated = self.refreshed = False
 
     def check_no_log(self, what):
@@ -61,9 +88,8 @@ class ServiceTokenManager:
             existing = self.task.find_by_name("service_token", former, params={"name": former})
         return existing
 
-    def run(self):
+    def apply(self):
         p = self.params
-        self.task = self.task or AccessTask(self.cf)
         if p["state"] == "absent":
             existing = self.find()
             if existing is None:
@@ -142,10 +168,14 @@ class ServiceTokenManager:
         return self.result(before, after, secret=secret, after_secret="(rotated)" if self.rotated else None)
 
     def result(self, before, after, secret=None, after_secret=None, gone=False):
-        changed = gone or self.created or self.rotated or self.refreshed or before != after
+        if gone:
+            action = "delete"
+        elif self.created:
+            action = "create"
+        else:
+            action = "update" if self.rotated or self.refreshed or before != after else "none"
         shown = after if not gone else {}
-        out = {
-            "changed": bool(changed),
+        fields = {
             "id": shown.get("id"),
             "client_id": shown.get("client_id"),
             "service_token": after or before,
@@ -153,15 +183,12 @@ class ServiceTokenManager:
             "refreshed": self.refreshed,
         }
         if shown.get("expires_at"):
-            out["expires_at"] = shown["expires_at"]
+            fields["expires_at"] = shown["expires_at"]
         if secret:
-            out[SECRET] = secret
-        if changed and self.cf.diff_mode:
-            diff_after = dict(after)
-            diff_before = dict(before)
-            if after_secret:
-                diff_after[SECRET] = after_secret
-                if before:
-                    diff_before[SECRET] = "(current secret)"
-            out["diff"] = {"before": diff_before, "after": diff_after}
-        return out
+            fields[SECRET] = secret
+        diff_before, diff_after = dict(before), dict(after)
+        if after_secret:
+            diff_after[SECRET] = after_secret
+            if before:
+                diff_before[SECRET] = "(current secret)"
+        return self.outcome(action, diff_before, diff_after, **fields)

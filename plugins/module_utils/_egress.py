@@ -14,9 +14,8 @@ service's own Docker network.
 from __future__ import annotations
 
 import ipaddress
-import re
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import is_port
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import DNS_NAME_MAX, is_dns_name, is_port
 
 EGRESS_KEYS = ("to", "ports", "proto")
 EGRESS_PROTOS = ("tcp", "udp")
@@ -42,7 +41,6 @@ BLOCKED_NETWORKS = (
     "fe80::/10",  # link-local
     "ff00::/8",  # multicast
 )
-_HOST_RE = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 
 
 def as_network(text):
@@ -57,7 +55,10 @@ def as_network(text):
 
 def is_host_name(text):
     """A DNS host name (one label or more; the last is not all digits, so 10.0.0.300 is not one)."""
-    return bool(_HOST_RE.match(text)) and not text.rstrip(".").rsplit(".", 1)[-1].isdigit()
+    if "\n" in text or len(text) > DNS_NAME_MAX:  # the 253 count the absolute form's trailing dot
+        return False
+    name = text[:-1] if text.endswith(".") else text
+    return is_dns_name(name) and not name.rsplit(".", 1)[-1].isdigit()
 
 
 def egress_problems(value, where):

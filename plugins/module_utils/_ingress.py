@@ -14,9 +14,11 @@ Rules are in the form cloudflared reads (``config.yml``) and the API stores (rem
 
 * ``origin_request_to_camel()`` turns the snake_case settings users write in YAML variables
   (``connect_timeout``, ``no_tls_verify``, ``access: {team_name, aud_tag}``) into cloudflared's keys.
+* ``api_ingress()`` / ``origin_request_to_api()`` turn rules of either form into the API's (durations in
+  whole seconds), so callers pass rules through unchanged (``build_ingress()``'s output included).
 * ``build_ingress()`` makes one rule per service (``hostname -> service_url``), extra rules from
   ``paths``, per-rule ``originRequest``, and the catch-all last rule.
-* ``ingress_problems()`` / ``validate_ingress()`` list *every* problem, each naming the rule
+* ``ingress_problems()`` / ``validate_ingress()`` list *every* problem (path regexes: ``_re2``), each naming the rule
   (``rule #2 (hostname 'a.example.com')``) and why it is wrong.
 * ``config_problems()`` checks a whole ``config.yml`` document (ingress, originRequest,
   metrics, protocol, loglevel).
@@ -31,7 +33,13 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import go_duration_seconds
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._re2 import regex_problem
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import (
+    duration_whole_seconds,
+    go_duration_seconds,
+    is_dns_label,
+    is_port,
+)
 
 DEFAULT_CATCH_ALL = "http_status:404"
 
@@ -117,7 +125,6 @@ CONFIG_KEYS = frozenset(
     }
 )
 
-_LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 _HOSTPORT_RE = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$")
 
 
@@ -169,6 +176,72 @@ def origin_request_to_camel(settings, where="origin_request"):
     if problems:
         raise IngressError(problems)
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# The API form (remote-managed tunnels)
+# --------------------------------------------------------------------------------------------
+
+
+def origin_request_to_api(settings, where="origin_request"):
+    """Settings in either form (snake_case or camelCase keys) -> the API form: camelCase keys,
+    durations as whole seconds (``"1m30s"`` -> 90), ``access.audTag`` a list.
+
+    A value that cannot be converted (a fraction of a second, a typo) is left as it is, for
+    ``origin_request_problems(..., form="api")`` to name.
+    """
+    api = origin_request_to_camel(settings, where=where)
+    for key in _DURATION_KEYS:
+        if key in api:
+            seconds = duration_whole_seconds(api[key])
+            if seconds is not None:
+                api[key] = seconds
+    if isinstance(api.get("access"), dict) and isinstance(api["access"].get("audTag"), str):
+        api["access"]["audTag"] = [api["access"]["audTag"]]
+    return api
+
+
+def api_ingress(rules, origin_request=None, catch_all=DEFAULT_CATCH_ALL):
+    """Rules in either form -> ``(ingress, global originRequest)`` as the API stores them, validated.
+
+    A rule is ``{hostname?, path?, service, origin_request or originRequest?}``: what
+    ``build_ingress`` returns (config.yml's form) passes unchanged. The catch-all
+    ``{service: catch_all}`` is appended when the last rule has a hostname or a path.
+    ``origin_request`` None: no global setting is given (``None`` is returned for it).
+    Raises ``IngressError`` with every problem.
+    """
+    problems = []
+    ingress = []
+    for index, rule in enumerate(rules):
+        out = {}
+        for key in ("hostname", "path"):
+            if rule.get(key) not in (None, ""):
+                out[key] = rule[key].strip().lower() if key == "hostname" else rule[key]
+        out["service"] = (rule.get("service") or "").strip()
+        settings = rule.get("origin_request")
+        if settings is None:
+            settings = rule.get("originRequest")
+        try:
+            origin = origin_request_to_api(settings, "rules[%d].origin_request" % index)
+        except IngressError as exc:
+            problems.extend(exc.problems)
+            origin = {}
+        if origin:
+            out["originRequest"] = origin
+        ingress.append(out)
+    if catch_all and (not ingress or "hostname" in ingress[-1] or "path" in ingress[-1]):
+        ingress.append({"service": catch_all})
+    problems.extend(ingress_problems(ingress, form="api"))
+    global_origin = None
+    if origin_request is not None:
+        try:
+            global_origin = origin_request_to_api(origin_request, "origin_request")
+            problems.extend(origin_request_problems(global_origin, "origin_request", form="api"))
+        except IngressError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise IngressError(problems)
+    return ingress, global_origin
 
 
 # --------------------------------------------------------------------------------------------
@@ -288,7 +361,7 @@ def hostname_problem(hostname):
     labels = hostname[2:].split(".") if hostname.startswith("*.") else hostname.split(".")
     if hostname.startswith("*.") and len(labels) < 2:
         return f"the wildcard in '{hostname}' must be followed by a domain with at least two labels"
-    if len(hostname) > 253 or not all(_LABEL_RE.match(label) for label in labels):
+    if len(hostname) > 253 or not all(is_dns_label(label, underscore=True) for label in labels):
         return f"'{hostname}' is not a valid DNS name (labels of letters, digits and '-', separated by '.')"
     return None
 
@@ -322,7 +395,7 @@ def service_problem(service):
     match = _HOSTPORT_RE.match(hostport)
     if not hostport or not match:
         return f"bad service URL '{service}': '{hostport}' is not a host or host:port"
-    if match.group(1) is not None and not 1 <= int(match.group(1)) <= 65535:
+    if match.group(1) is not None and not is_port(int(match.group(1))):
         return f"bad service URL '{service}': port {match.group(1)} is outside 1-65535"
     if slash:
         # cloudflared refuses any path here, even a lone "/" (url.Path != "").
@@ -394,115 +467,6 @@ def _access_problems(access, where):
             "audTag (the Access application's AUD tag list) must both be set."
         )
     return problems
-
-
-# Syntax Python's re accepts and Go's RE2 (cloudflared's regexp package) refuses. Outside a
-# character class: group prefixes and escapes; after a quantifier: a possessive '+'.
-_RE2_REFUSED_GROUPS = {
-    "(?=": "lookahead",
-    "(?!": "negative lookahead",
-    "(?<=": "lookbehind",
-    "(?<!": "negative lookbehind",
-    "(?>": "atomic group",
-    "(?(": "conditional group",
-    "(?#": "comment group",
-    "(?P=": "named backreference",
-}
-_RE2_REFUSED_ESCAPES = {
-    "Z": "\\Z (use $ without the m flag)",
-    "G": "\\G",
-    "g": "\\g backreference",
-    "N": "\\N{...} named character",
-    "u": "\\u (write \\x{...})",
-    "U": "\\U (write \\x{...})",
-}
-_RE2 = "is not RE2 syntax (cloudflared)"
-_RE2_FLAGS = set("imsU-")
-_RE2_MAX_REPEAT = 1000
-
-
-def regex_problem(pattern):
-    """Why ``pattern`` cannot be an ingress path regex, or ``None`` when both Go RE2 and Python take it.
-
-    cloudflared compiles paths with Go's regexp (RE2): no backreferences, lookarounds, possessive
-    quantifiers, atomic or conditional groups, ``\\Z``, and repeat counts up to 1000. Python's re,
-    which checks the rest, accepts all of those, so they are refused here by syntax first.
-    """
-    index = 0
-    in_class = False
-    class_first = 0  # where the current set's members start
-    previous_quantifier = False
-    while index < len(pattern):
-        char = pattern[index]
-        quantifier = False
-        if char == "\\":
-            escaped = pattern[index + 1 : index + 2]
-            following = pattern[index + 2 : index + 3]
-            # RE2 reads \1-\7 as octal only when another octal digit follows; else a backreference.
-            if escaped and escaped in "123456789" and not (following and following in "01234567"):
-                return f"bad path regex '{pattern}': a backreference (\\{escaped}) {_RE2}"
-            if in_class and escaped in ("b", "B"):
-                return f"bad path regex '{pattern}': \\{escaped} inside a character class {_RE2}"
-            if escaped in _RE2_REFUSED_ESCAPES:
-                return f"bad path regex '{pattern}': {_RE2_REFUSED_ESCAPES[escaped]} {_RE2}"
-            index += 2
-            previous_quantifier = False
-            continue
-        if in_class:
-            # Where Python warns of a future change ("possible set difference"...), it reads the
-            # set differently from RE2: '--', '&&', '~~', '||' after the set's first member.
-            if char in "-&~|" and pattern[index + 1 : index + 2] == char and index > class_first:
-                return f"bad path regex '{pattern}': an ambiguous character class ('{char * 2}') {_RE2}"
-            if char == "]":
-                in_class = False
-            index += 1
-            continue
-        if char == "[":
-            # Python reads '[[' as a set holding '[', RE2 as a nested class ('[[:alpha:]]').
-            if pattern[index + 1 : index + 2] == "[":
-                return f"bad path regex '{pattern}': an ambiguous character class ('[[') {_RE2}"
-            in_class = True
-            # A ']' (after an optional '^') right at the start is a literal, not the end.
-            index += 1
-            if pattern[index : index + 1] == "^":
-                index += 1
-            class_first = index
-            if pattern[index : index + 1] == "]":
-                index += 1
-            previous_quantifier = False
-            continue
-        if char == "(" and pattern[index + 1 : index + 2] == "?":
-            for prefix, name in _RE2_REFUSED_GROUPS.items():
-                if pattern.startswith(prefix, index):
-                    return f"bad path regex '{pattern}': a {name} '{prefix}' {_RE2}"
-            flags = re.match(r"\(\?([A-Za-z-]*)[:)]", pattern[index:])
-            if flags and not set(flags.group(1)) <= _RE2_FLAGS:
-                return f"bad path regex '{pattern}': RE2 (cloudflared) knows only the flags i, m, s and U"
-        if char in "*+?":
-            if char == "+" and previous_quantifier:
-                return f"bad path regex '{pattern}': a possessive quantifier ('{pattern[index - 1]}+') {_RE2}"
-            quantifier = char != "?" or not previous_quantifier
-        if char == "{":
-            counts = re.match(r"\{([0-9]*)(?:,([0-9]*))?\}", pattern[index:])
-            if counts:
-                if counts.group(1) == "":
-                    # Python repeats 'a{,3}' 0-3 times; RE2 reads it as the literal text '{,3}'.
-                    return f"bad path regex '{pattern}': write '{{0,{counts.group(2)}}}', not '{counts.group(0)}'"
-                if any(n and int(n) > _RE2_MAX_REPEAT for n in counts.groups()):
-                    return f"bad path regex '{pattern}': RE2 (cloudflared) allows repeat counts up to {_RE2_MAX_REPEAT}"
-                index += counts.end()
-                previous_quantifier = True
-                continue
-        previous_quantifier = quantifier
-        index += 1
-    # Last, so Python never sees (and warns about) a set the scan above already refused.
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        return f"bad path regex '{pattern}': {exc}"
-    except (TypeError, ValueError, RecursionError) as exc:  # pragma: no cover - re raises re.error
-        return f"bad path regex '{pattern}': {exc}"
-    return None
 
 
 def ingress_problems(rules, form="config"):
@@ -604,6 +568,6 @@ def config_problems(config, form="config"):
     metrics = config.get("metrics")
     if metrics is not None:
         match = _HOSTPORT_RE.match(metrics) if isinstance(metrics, str) else None
-        if not match or match.group(1) is None or not 1 <= int(match.group(1)) <= 65535:
+        if not match or match.group(1) is None or not is_port(int(match.group(1))):
             problems.append(f"metrics must be 'ADDRESS:PORT' such as '127.0.0.1:20241', got {metrics!r}.")
     return problems

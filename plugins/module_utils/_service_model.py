@@ -15,7 +15,7 @@ import difflib
 import re
 
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._egress import egress_problems
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import is_port
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import is_dns_label, is_port
 
 SERVICE_KINDS = ("mcp", "n8n", "http")
 MCP_TRANSPORTS = ("stdio", "streamable-http")
@@ -85,7 +85,6 @@ _REFUSED_KEYS = {
     for key in keys
 }
 _NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
-_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _LOCAL_SCHEMES = ("http://", "https://", "unix:", "tcp://", "ssh://", "rdp://", "unix+tls:", "smb://")
 
 
@@ -104,7 +103,8 @@ def is_fqdn(value, allow_wildcard=False):
     labels = value.split(".")
     if allow_wildcard and labels[0] == "*":
         labels = labels[1:]
-    return len(labels) >= 2 and all(_LABEL_RE.match(label) for label in labels)
+    # Lower case is checked above, so the label rule (letters either case) accepts the same labels.
+    return len(labels) >= 2 and all(is_dns_label(label) for label in labels)
 
 
 def unknown_key_problems(service, kind, where):

@@ -2,16 +2,22 @@
 # Copyright (c) 2026 homelab.mcp_edge contributors
 """Small value rules the collection checks in several places, each with one owner here.
 
-Private to the collection (no API promise). Pure Python standard library.
+Private to the collection (no API promise). Pure Python standard library (and ``_errors``).
 
 * Go durations (``time.ParseDuration``), as cloudflared and Cloudflare's API take them:
-  ``go_duration_seconds("1m30s") == 90.0``.
-* TCP/UDP ports: ``is_port(443)``; an integer 1-65535, never a bool or a string.
+  ``go_duration_seconds("1m30s") == 90.0``; ``duration_whole_seconds("1m30s") == 90`` (the API form).
+* TCP/UDP ports: ``is_port(443)``; an integer 1-65535 (``minimum=0`` for SRV), never a bool or a string.
+* UUIDs (tunnel ids): ``UUID_RE`` / ``is_uuid()``.
+* DNS names: ``is_dns_label()``, ``is_dns_name()``, ``normalise_name()`` (lower-case, no trailing dot,
+  IDN to Punycode).
+* Owner ids (the site that created an object): ``check_owner_id()``.
 """
 
 from __future__ import annotations
 
 import re
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._errors import CloudflareInputError
 
 # One term of a Go duration: a number with digits before or after an optional dot, then a unit.
 # Go accepts both the micro sign (U+00B5) and the Greek mu (U+03BC) in "µs".
@@ -59,6 +65,78 @@ def go_duration_seconds(value, allow_negative=False):
     return sign * total
 
 
-def is_port(value):
-    """True for a TCP/UDP port number: an int (not a bool) from 1 to 65535."""
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+def duration_whole_seconds(value):
+    """Whole seconds of ``"90"`` or of a Go duration (``"1m30s"`` -> 90); ``None`` for anything else
+    (not a string, a fraction of a second, not a duration)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    total = float(text) if re.fullmatch(r"[0-9]+", text) else go_duration_seconds(text)
+    if total is None or not total.is_integer():
+        return None
+    return int(total)
+
+
+PORT_MAX = 65535
+
+
+def is_port(value, minimum=1):
+    """True for a TCP/UDP port number: an int (not a bool) from ``minimum`` (1) to 65535."""
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= PORT_MAX
+
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def is_uuid(value):
+    """True for a UUID in its 8-4-4-4-12 hexadecimal form (either case), such as a tunnel id."""
+    return isinstance(value, str) and bool(UUID_RE.match(value))
+
+
+# One DNS label (RFC 1123): 1-63 letters, digits and '-', not starting or ending with '-'.
+_DNS_LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+# The same, also allowing '_' (service labels such as _dmarc; cloudflared takes them in hostnames).
+_DNS_LABEL_UNDERSCORE_RE = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+DNS_NAME_MAX = 253
+
+
+def is_dns_label(value, underscore=False):
+    """True for one DNS label; ``underscore`` also allows '_'."""
+    pattern = _DNS_LABEL_UNDERSCORE_RE if underscore else _DNS_LABEL_RE
+    return isinstance(value, str) and bool(pattern.match(value))
+
+
+def is_dns_name(value, underscore=False):
+    """True for a DNS name: at most 253 characters of valid labels separated by '.'."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= DNS_NAME_MAX
+        and all(is_dns_label(label, underscore) for label in value.split("."))
+    )
+
+
+def normalise_name(name):
+    """Lower-case, no trailing dot, IDN to Punycode."""
+    if name is None:
+        return None
+    name = str(name).strip().rstrip(".").lower()
+    if any(ord(c) > 127 for c in name):
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass
+    return name
+
+
+_OWNER_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
+OWNER_ID_MAX = 40
+
+
+def check_owner_id(owner_id, option="owner_id", max_length=OWNER_ID_MAX):
+    """Raise CloudflareInputError unless ``owner_id`` (None allowed) is 1..max_length letters, digits, '.', '_', '-'."""
+    if owner_id is None:
+        return
+    if not (isinstance(owner_id, str) and _OWNER_RE.match(owner_id) and len(owner_id) <= max_length):
+        raise CloudflareInputError(
+            "must be 1-%d letters, digits, '.', '_' or '-', got %r" % (max_length, owner_id), option=option
+        )

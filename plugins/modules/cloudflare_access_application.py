@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_access_application
 short_description: Manage self-hosted Cloudflare Zero Trust Access applications
-version_added: 0.1.0
+version_added: 0.3.0
 description:
   - Makes sure a self-hosted Zero Trust Access application with a given name exists in the account
     with the given settings, or does not exist.
@@ -21,13 +21,7 @@ author:
 extends_documentation_fragment:
   - homelab.mcp_edge.cloudflare
   - homelab.mcp_edge.cloudflare.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
+  - homelab.mcp_edge.cloudflare.full_support
 options:
   name:
     description:
@@ -243,28 +237,16 @@ api_requests:
   sample: 1
 """
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_application import ApplicationManager
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_application import (
+    APPLICATION_OPTIONS,
+    ApplicationManager,
+)
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        domain=dict(type="str"),
-        destinations=dict(type="list", elements="raw"),
-        session_duration=dict(type="str"),
-        allowed_idps=dict(type="list", elements="str"),
-        auto_redirect_to_identity=dict(type="bool"),
-        app_launcher_visible=dict(type="bool"),
-        policies=dict(type="list", elements="str"),
-        tags=dict(type="list", elements="str"),
-        custom_deny_message=dict(type="str"),
-        owner_id=dict(type="str"),
-        adopt=dict(type="bool", default=False),
-    )
-    cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
-    cf.run(ApplicationManager(cf).run)
+    argument_spec = dict(APPLICATION_OPTIONS, owner_id=dict(type="str"))
+    CloudflareModule(argument_spec=argument_spec, supports_check_mode=True).run(ApplicationManager)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_access_config
 short_description: Reconcile Access service tokens, reusable policies and applications in one task
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Makes a Zero Trust account hold a set of service tokens, reusable policies and self-hosted
     applications, in that order (policies name tokens, applications link policies), and removes the
@@ -36,13 +36,7 @@ author:
 extends_documentation_fragment:
   - homelab.mcp_edge.cloudflare
   - homelab.mcp_edge.cloudflare.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
+  - homelab.mcp_edge.cloudflare.full_support
 options:
   service_tokens:
     description: Service tokens, by name.
@@ -281,202 +275,12 @@ api_requests:
   sample: 3
 """
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
-    AccessError,
-    AccessTask,
-    app_owned,
-    check_access_owner_id,
-)
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_application import (
-    ApplicationManager,
-    foreign_app_error,
-)
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_policy import DECISIONS, PolicyManager
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_service_token import ServiceTokenManager
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_config import AccessConfigManager, argument_spec
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule
-
-TOKEN_OPTIONS = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    duration=dict(type="str"),
-    refresh_if_expires_within=dict(type="str"),
-    rotate=dict(type="bool", default=False),
-    adopt=dict(type="bool", default=False),
-    former_name=dict(type="str"),
-)
-POLICY_OPTIONS = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    decision=dict(type="str", choices=list(DECISIONS)),
-    include=dict(type="list", elements="dict"),
-    require=dict(type="list", elements="dict"),
-    exclude=dict(type="list", elements="dict"),
-    session_duration=dict(type="str"),
-    approval_required=dict(type="bool"),
-    purpose_justification_required=dict(type="bool"),
-    purpose_justification_prompt=dict(type="str"),
-    adopt=dict(type="bool", default=False),
-    former_name=dict(type="str"),
-)
-APPLICATION_OPTIONS = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    domain=dict(type="str"),
-    destinations=dict(type="list", elements="raw"),
-    session_duration=dict(type="str"),
-    allowed_idps=dict(type="list", elements="str"),
-    auto_redirect_to_identity=dict(type="bool"),
-    app_launcher_visible=dict(type="bool"),
-    policies=dict(type="list", elements="str"),
-    tags=dict(type="list", elements="str"),
-    custom_deny_message=dict(type="str"),
-    adopt=dict(type="bool", default=False),
-)
-# What the single-object managers read that this module does not offer per item.
-TOKEN_FIXED = {"refresh": False}
-
-
-class _Item:
-    """What a single-object manager needs from its module: that object's options, the shared rest."""
-
-    def __init__(self, cf, params, owner_id=None):
-        self.module = cf.module
-        self.client = cf.client
-        self.check_mode = cf.check_mode
-        # Always build the diff: it tells create from update; the module shows it only when asked.
-        self.diff_mode = True
-        self.params = dict(params, owner_id=owner_id)
-
-
-class AccessConfig:
-    def __init__(self, cf):
-        self.cf = cf
-        self.params = cf.params
-        self.changes = []
-        self.diff = {"before": {}, "after": {}}
-
-    def check_input(self):
-        for option in ("service_tokens", "policies", "applications"):
-            seen = {}
-            for i, item in enumerate(self.params[option]):
-                if item["name"] in seen:
-                    raise AccessError(
-                        "%s[%d]: the name %r is already used by %s[%d]; names must be unique"
-                        % (option, i, item["name"], option, seen[item["name"]])
-                    )
-                seen[item["name"]] = i
-        check_access_owner_id(self.params["owner_id"])
-        prefix = self.params["purge_applications_prefix"]
-        for i, app in enumerate(self.params["applications"]):
-            if prefix and app["state"] == "present" and not app["name"].startswith(prefix):
-                raise AccessError(
-                    "applications[%d]: %r does not start with purge_applications_prefix %r; the next run could not "
-                    "tell it is managed here" % (i, app["name"], prefix)
-                )
-
-    def run(self):
-        self.check_input()
-        task = AccessTask(self.cf)
-        p = self.params
-        tokens = [t for t in p["service_tokens"] if t["state"] == "present"]
-        policies = [t for t in p["policies"] if t["state"] == "present"]
-        apps = [t for t in p["applications"] if t["state"] == "present"]
-        # One listing per kind in use, up front: every object below is found in it.
-        prefix = p["purge_applications_prefix"]
-        kinds = (("service_token", p["service_tokens"]), ("policy", p["policies"]), ("application", apps or prefix))
-        for kind, used in kinds:
-            if used:
-                task.directory.list(kind)
-        owner = p["owner_id"]
-        if owner and apps:
-            # Every application this site would take over without being asked, named at once, before any write.
-            foreign = [
-                existing
-                for item in apps
-                if not item["adopt"]
-                for existing in task.directory.by_name("application", item["name"])
-                if not app_owned(existing, owner)
-            ]
-            if foreign:
-                raise foreign_app_error(foreign, owner)
-
-        out = {"service_tokens": {}, "policies": {}, "applications": {}}
-        for item in tokens:
-            result, action = self.apply(ServiceTokenManager, task, "service_token", dict(item, **TOKEN_FIXED))
-            entry = {k: result[k] for k in ("id", "client_id", "expires_at", "client_secret") if result.get(k)}
-            entry["created"] = action == "create"
-            entry["rotated"] = bool(result.get("rotated"))
-            out["service_tokens"][item["name"]] = entry
-        for item in policies:
-            result, _action = self.apply(PolicyManager, task, "policy", item)
-            out["policies"][item["name"]] = {"id": result.get("id")}
-        wanted = set()
-        for item in apps:
-            wanted.add(item["name"])
-            result, _action = self.apply(ApplicationManager, task, "application", item)
-            app = result.get("application") or {}
-            out["applications"][item["name"]] = {
-                "id": result.get("id"),
-                "aud": result.get("aud"),
-                "domain": app.get("domain"),
-            }
-        stale = [a for a in p["applications"] if a["state"] == "absent"]
-        if prefix:
-            listed = {a["name"] for a in p["applications"]}
-            stale += [
-                {"name": a["name"], "state": "absent"}
-                for a in task.directory.list("application")
-                if (a.get("name") or "").startswith(prefix) and a["name"] not in listed and app_owned(a, owner)
-            ]
-        for item in stale:
-            self.apply(ApplicationManager, task, "application", dict(_defaults(APPLICATION_OPTIONS), **item))
-        for item in [t for t in p["policies"] if t["state"] == "absent"]:
-            self.apply(PolicyManager, task, "policy", item)
-        for item in [t for t in p["service_tokens"] if t["state"] == "absent"]:
-            self.apply(ServiceTokenManager, task, "service_token", dict(item, **TOKEN_FIXED))
-        for tag in sorted(task.tags_released):
-            if task.drop_tag_if_unused(tag):
-                self.changes.append({"kind": "tag", "name": tag, "action": "delete"})
-        if task.tags_created:
-            self.changes[:0] = [{"kind": "tag", "name": t, "action": "create"} for t in sorted(task.tags_created)]
-
-        out["changed"] = bool(self.changes)
-        out["changes"] = self.changes
-        if self.changes and self.cf.diff_mode:
-            out["diff"] = self.diff
-        return out
-
-    def apply(self, manager_class, task, kind, params):
-        result = manager_class(_Item(self.cf, params, self.params["owner_id"]), task=task).run()
-        action = None
-        if result.get("changed"):
-            diff = result.get("diff") or {}
-            before, after = diff.get("before") or {}, diff.get("after") or {}
-            action = "create" if not before else "delete" if not after else "update"
-            self.changes.append({"kind": kind, "name": params["name"], "action": action})
-            key = "%s %s" % (kind, params["name"])
-            if before:
-                self.diff["before"][key] = before
-            if after:
-                self.diff["after"][key] = after
-        return result, action
-
-
-def _defaults(spec):
-    return {k: v.get("default") for k, v in spec.items()}
 
 
 def main():
-    argument_spec = dict(
-        # Names and durations only: a secret is never an input.
-        service_tokens=dict(type="list", elements="dict", options=TOKEN_OPTIONS, default=[], no_log=False),
-        policies=dict(type="list", elements="dict", options=POLICY_OPTIONS, default=[]),
-        applications=dict(type="list", elements="dict", options=APPLICATION_OPTIONS, default=[]),
-        purge_applications_prefix=dict(type="str", default=""),
-        owner_id=dict(type="str"),
-    )
-    cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
-    cf.run(AccessConfig(cf).run)
+    CloudflareModule(argument_spec=argument_spec(), supports_check_mode=True).run(AccessConfigManager)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_access_group
 short_description: Manage Cloudflare Zero Trust Access groups
-version_added: 0.1.0
+version_added: 0.3.0
 description:
   - Makes sure an account-level Zero Trust Access group with a given name exists with the given
     rules, or does not exist.
@@ -18,15 +18,10 @@ description:
 author:
   - homelab.mcp_edge contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - homelab.mcp_edge.access_rules
   - homelab.mcp_edge.cloudflare
   - homelab.mcp_edge.cloudflare.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
+  - homelab.mcp_edge.cloudflare.full_support
 options:
   name:
     description:
@@ -40,35 +35,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  include:
-    description:
-      - Rules of which at least one must match (OR). Required, with at least one rule, when the group is created.
-      - >-
-        Each rule is a mapping with one key. Friendly form
-        C(email: ADDRESS), C(email_domain: DOMAIN), C(everyone: true), C(geo: COUNTRY) (two letters),
-        C(ip: CIDR), C(service_token: NAME), C(any_valid_service_token: true), C(group: NAME),
-        C(login_method: IDP NAME), C(auth_method: mfa), C(email_list: LIST ID), C(ip_list: LIST ID),
-        C(common_name: CN), C(certificate: true),
-        C(github-organization: {name: ORG, team: TEAM, identity_provider: IDP NAME});
-        a friendly value can be a list, expanded into one rule per item.
-      - >-
-        The API form (C({email: {email: me@example.com}})) is accepted for every rule type.
-      - Names are resolved to IDs; an unknown name fails and the error lists the names that exist.
-      - When left out, the existing rules are kept.
-    type: list
-    elements: dict
-  require:
-    description:
-      - Rules that must all match (AND), in the same forms as O(include).
-      - When left out, the existing rules are kept; V([]) removes them.
-    type: list
-    elements: dict
-  exclude:
-    description:
-      - Rules none of which may match (NOT), in the same forms as O(include).
-      - When left out, the existing rules are kept; V([]) removes them.
-    type: list
-    elements: dict
 notes:
   - The module reads the account's groups once per task, plus one listing per other kind of name it has
     to resolve (service tokens, identity providers).
@@ -152,68 +118,18 @@ api_requests:
   sample: 1
 """
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
-    AccessError,
-    AccessTask,
-    rules_equal,
-    translate_rule_options,
-    upsert_named,
-    view,
-)
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
-    CloudflareModule,
-    DifferenceTracker,
-)
-
-RULE_OPTIONS = ("include", "require", "exclude")
-VIEW_FIELDS = ("id", "name", *RULE_OPTIONS)
-WRITABLE = ("name", *RULE_OPTIONS, "is_default")
-COMPARATORS = {k: (lambda have, want: rules_equal(want, have)) for k in RULE_OPTIONS}
-SPEC = {"view_fields": VIEW_FIELDS, "writable": WRITABLE, "comparators": COMPARATORS}
-
-
-class GroupManager:
-    def __init__(self, cf, task=None):
-        self.cf = cf
-        self.params = cf.params
-        self.task = task
-        self.tracker = DifferenceTracker()
-
-    def run(self):
-        self.task = self.task or AccessTask(self.cf)
-        name = self.params["name"]
-        existing = self.task.find_by_name("group", name)
-        if self.params["state"] == "absent":
-            if existing is None:
-                return self.result(False, None, {})
-            self.task.remove("group", existing["id"])
-            before = view(existing, VIEW_FIELDS)
-            return self.result(True, None, before, diff={"before": before, "after": {}})
-        want = translate_rule_options(self.params, self.task.directory, RULE_OPTIONS)
-        if existing is None and not want["include"]:
-            raise AccessError("include: group %r does not exist yet; give at least one rule to create it" % name)
-        changed, group_id, after, diff = upsert_named(
-            self.task, "group", name, existing, want, self.tracker, SPEC, create_options={"name_filter": True}
-        )
-        return self.result(changed, group_id, after, diff=diff)
-
-    def result(self, changed, group_id, group, diff=None):
-        out = {"changed": changed, "id": group_id, "group": group}
-        if diff is not None and self.cf.diff_mode:
-            out["diff"] = diff
-        return out
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_group import GroupManager
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_rules import RULE_OPTIONS_SPEC
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule
 
 
 def main():
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        include=dict(type="list", elements="dict"),
-        require=dict(type="list", elements="dict"),
-        exclude=dict(type="list", elements="dict"),
+        **RULE_OPTIONS_SPEC,
     )
-    cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
-    cf.run(GroupManager(cf).run)
+    CloudflareModule(argument_spec=argument_spec, supports_check_mode=True).run(GroupManager)
 
 
 if __name__ == "__main__":

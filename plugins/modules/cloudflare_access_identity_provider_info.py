@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_access_identity_provider_info
 short_description: List the Zero Trust identity providers of a Cloudflare account
-version_added: 0.1.0
+version_added: 0.3.0
 description:
   - Lists the login methods (identity providers) configured in the account's Zero Trust organization,
     with their ID, name and type.
@@ -84,33 +84,15 @@ api_requests:
   sample: 1
 """
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import AccessTask
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_identity_provider import (
+    IdentityProviderInfoManager,
+)
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule
 
 
-def run(cf, task=None):
-    task = task or AccessTask(cf)
-    name = cf.params.get("name")
-    kind = cf.params.get("type")
-    out = []
-    for idp in task.directory.list("identity_provider"):
-        if not isinstance(idp, dict):
-            continue
-        if name is not None and idp.get("name") != name:
-            continue
-        if kind is not None and idp.get("type") != kind:
-            continue
-        out.append({"id": idp.get("id"), "name": idp.get("name"), "type": idp.get("type")})
-    return {"changed": False, "identity_providers": out}
-
-
 def main():
-    argument_spec = dict(
-        name=dict(type="str"),
-        type=dict(type="str"),
-    )
-    cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
-    cf.run(lambda: run(cf))
+    argument_spec = dict(name=dict(type="str"), type=dict(type="str"))
+    CloudflareModule(argument_spec=argument_spec, supports_check_mode=True).run(IdentityProviderInfoManager)
 
 
 if __name__ == "__main__":

@@ -134,23 +134,12 @@ api_requests:
   sample: 1
 """
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_organization import (
-    organization_facts,
-    read_organization,
-)
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_organization import OrganizationInfoManager
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule
 
 
-def run(cf):
-    account_id = cf.params.get("account_id") or cf.client.resolve_account_id()
-    result = organization_facts(read_organization(cf.client, account_id))
-    result.update(changed=False, account_id=account_id)
-    return result
-
-
 def main():
-    cf = CloudflareModule(argument_spec={}, supports_check_mode=True)
-    cf.run(lambda: run(cf))
+    CloudflareModule(argument_spec={}, supports_check_mode=True).run(OrganizationInfoManager)
 
 
 if __name__ == "__main__":

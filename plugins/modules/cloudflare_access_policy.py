@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_access_policy
 short_description: Manage reusable Cloudflare Zero Trust Access policies
-version_added: 0.1.0
+version_added: 0.3.0
 description:
   - Makes sure a reusable (account-level) Zero Trust Access policy with a given name exists with the
     given decision and rules, or does not exist.
@@ -21,15 +21,10 @@ description:
 author:
   - homelab.mcp_edge contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - homelab.mcp_edge.access_rules
   - homelab.mcp_edge.cloudflare
   - homelab.mcp_edge.cloudflare.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
+  - homelab.mcp_edge.cloudflare.full_support
 options:
   name:
     description:
@@ -51,40 +46,6 @@ options:
       - Required when the policy is created.
     type: str
     choices: [allow, deny, non_identity, bypass]
-  include:
-    description:
-      - Rules of which at least one must match (OR). Required, with at least one rule, when the policy is created.
-      - >-
-        Each rule is a mapping with one key. Friendly form
-        C(email: ADDRESS), C(email_domain: DOMAIN), C(everyone: true), C(geo: COUNTRY) (two letters, for example
-        C(US)), C(ip: CIDR) (a single address is taken as C(/32) or C(/128)), C(service_token: NAME),
-        C(any_valid_service_token: true), C(group: NAME), C(login_method: IDP NAME),
-        C(auth_method: mfa), C(email_list: LIST ID), C(ip_list: LIST ID), C(common_name: CN), C(certificate: true),
-        C(github-organization: {name: ORG, team: TEAM, identity_provider: IDP NAME}).
-      - >-
-        A friendly value can be a list, which expands into one rule per item in place
-        (C(email: [a@example.com, b@example.com])).
-      - C(service_token), C(group) and C(login_method) take a name (or an ID); an unknown name fails and
-        the error lists the names that exist.
-      - >-
-        The API form (C({email: {email: me@example.com}}), C({okta: {name: ..., identity_provider_id: ...}}) ...)
-        is accepted for every rule type and passed through as given.
-      - Rules are compared in order, as Cloudflare keeps them.
-      - When left out, the existing rules are kept.
-    type: list
-    elements: dict
-  require:
-    description:
-      - Rules that must all match (AND), in the same forms as O(include).
-      - When left out, the existing rules are kept; V([]) removes them.
-    type: list
-    elements: dict
-  exclude:
-    description:
-      - Rules none of which may match (NOT), in the same forms as O(include).
-      - When left out, the existing rules are kept; V([]) removes them.
-    type: list
-    elements: dict
   session_duration:
     description:
       - How long a session admitted by this policy lasts, for example V(24h) or V(30m). Overrides the
@@ -233,25 +194,12 @@ api_requests:
   sample: 1
 """
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_policy import DECISIONS, PolicyManager
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_policy import POLICY_OPTIONS, PolicyManager
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        decision=dict(type="str", choices=list(DECISIONS)),
-        include=dict(type="list", elements="dict"),
-        require=dict(type="list", elements="dict"),
-        exclude=dict(type="list", elements="dict"),
-        session_duration=dict(type="str"),
-        approval_required=dict(type="bool"),
-        purpose_justification_required=dict(type="bool"),
-        purpose_justification_prompt=dict(type="str"),
-    )
-    cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
-    cf.run(PolicyManager(cf).run)
+    CloudflareModule(argument_spec=dict(POLICY_OPTIONS), supports_check_mode=True).run(PolicyManager)
 
 
 if __name__ == "__main__":

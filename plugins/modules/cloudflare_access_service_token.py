@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_access_service_token
 short_description: Manage Cloudflare Zero Trust Access service tokens
-version_added: 0.1.0
+version_added: 0.3.0
 description:
   - Makes sure an account-level Access service token with a given name exists, or does not exist.
   - >-
@@ -24,11 +24,8 @@ author:
 extends_documentation_fragment:
   - homelab.mcp_edge.cloudflare
   - homelab.mcp_edge.cloudflare.attributes
+  - homelab.mcp_edge.cloudflare.full_support
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
   idempotent:
     support: partial
     details:
@@ -201,21 +198,16 @@ api_requests:
   sample: 1
 """
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_service_token import ServiceTokenManager
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_service_token import (
+    TOKEN_OPTIONS,
+    ServiceTokenManager,
+)
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        duration=dict(type="str"),
-        rotate=dict(type="bool", default=False),
-        refresh=dict(type="bool", default=False),
-        refresh_if_expires_within=dict(type="str"),
-    )
-    cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
-    cf.run(ServiceTokenManager(cf).run)
+    argument_spec = dict(TOKEN_OPTIONS, refresh=dict(type="bool", default=False))
+    CloudflareModule(argument_spec=argument_spec, supports_check_mode=True).run(ServiceTokenManager)
 
 
 if __name__ == "__main__":

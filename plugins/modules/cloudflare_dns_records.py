@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_dns_records
 short_description: Reconcile a whole set of DNS records in a Cloudflare zone in one task
-version_added: 0.1.0
+version_added: 0.3.0
 description:
   - Makes a Cloudflare zone hold a set of DNS records. The zone is looked up once and listed once; the
     creates, updates and deletes are computed locally and applied through the batch endpoint, in chunks of
@@ -36,13 +36,7 @@ extends_documentation_fragment:
   - homelab.mcp_edge.cloudflare
   - homelab.mcp_edge.cloudflare.zone
   - homelab.mcp_edge.cloudflare.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
+  - homelab.mcp_edge.cloudflare.full_support
 options:
   records:
     description:
@@ -217,115 +211,22 @@ api_requests:
   sample: 3
 """
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
-    DNS_TYPES,
-    CloudflareInputError,
-    CloudflareModule,
-    apply_dns_batches,
-    check_owner_id,
-    dns_limit_problems,
-    list_dns_records,
-    plan_dns_records,
-    validate_record,
-)
-
-
-class DnsRecordsManager:
-    def __init__(self, cf):
-        self.cf = cf
-        self.client = cf.client
-        self.params = cf.params
-
-    def validate(self, zone_name):
-        p = self.params
-        check_owner_id(p["owner_id"])
-        if p["purge"] and p["ownership"] == "none":
-            raise CloudflareInputError(
-                "purge needs ownership=comment or ownership=tag: without a marker the module cannot tell its "
-                "records from the others",
-                option="purge",
-            )
-        if not 1 <= p["batch_size"] <= 3500:
-            raise CloudflareInputError("must be 1..3500 (200 at most on the Free plan)", option="batch_size")
-        desired = []
-        for i, spec in enumerate(p["records"]):
-            state = spec.get("state") or "present"
-            rec = validate_record(spec, zone_name, where="records[%d]." % i, require_value=state == "present")
-            rec["state"] = state
-            rec["_index"] = i
-            desired.append(rec)
-        return desired
-
-    def run(self):
-        p = self.params
-        zone = self.client.resolve_zone(p["zone"], p["zone_id"])
-        desired = self.validate(zone["name"])
-        ownership = None if p["ownership"] == "none" else p["ownership"]
-
-        def plan_from(current):
-            return plan_dns_records(
-                current, desired, ownership=ownership, owner_id=p["owner_id"], purge=p["purge"], adopt=p["adopt"]
-            )
-
-        current = list_dns_records(self.client, zone["id"])
-        plan = plan_from(current)
-        # The zone's plan limits, before any write: one refused record would fail its whole batch.
-        problems = dns_limit_problems(
-            zone,
-            plan.written(),
-            records_after=len(current) + len(plan.creates) - len(plan.deletes) if plan.creates else None,
-            batch_size=p["batch_size"] if plan.changed else None,
-        )
-        if problems:
-            raise CloudflareInputError("; ".join(problems), option="records")
-        batches = 0
-        if plan.changed and not self.cf.check_mode:
-            batches = apply_dns_batches(
-                self.client,
-                zone["id"],
-                plan,
-                p["batch_size"],
-                replan=lambda: plan_from(list_dns_records(self.client, zone["id"])),
-            )
-        result = {
-            "changed": plan.changed,
-            "counts": plan.counts(),
-            "changes": plan.changes(),
-            "batches": batches,
-        }
-        if self.cf.diff_mode:
-            diff = plan.diff()
-            diff["before_header"] = diff["after_header"] = "zone %s" % zone["name"]
-            result["diff"] = diff
-        return result
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule, zone_argument_spec
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._dns import record_argument_spec
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._dns_records import DnsRecordsManager
 
 
 def main():
-    record_options = dict(
-        type=dict(type="str", required=True, choices=list(DNS_TYPES)),
-        name=dict(type="str", required=True),
-        content=dict(type="str"),
-        data=dict(type="dict"),
-        ttl=dict(type="int"),
-        proxied=dict(type="bool"),
-        comment=dict(type="str"),
-        tags=dict(type="list", elements="str"),
-        priority=dict(type="int"),
-        settings=dict(type="dict"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-    )
     argument_spec = dict(
-        zone=dict(type="str"),
-        zone_id=dict(type="str"),
-        records=dict(type="list", elements="dict", required=True, options=record_options),
+        zone_argument_spec(),
+        records=dict(type="list", elements="dict", required=True, options=record_argument_spec()),
         purge=dict(type="bool", default=False),
         ownership=dict(type="str", default="comment", choices=["comment", "tag", "none"]),
         owner_id=dict(type="str"),
         adopt=dict(type="bool", default=False),
         batch_size=dict(type="int", default=200),
     )
-    cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True, required_one_of=[("zone", "zone_id")])
-    cf.run(DnsRecordsManager(cf).run)
+    CloudflareModule(argument_spec=argument_spec, required_one_of=[("zone", "zone_id")]).run(DnsRecordsManager)
 
 
 if __name__ == "__main__":

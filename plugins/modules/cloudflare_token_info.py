@@ -8,12 +8,15 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_token_info
 short_description: Check that the Cloudflare API token works before anything is changed
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Verifies the API token (C(GET /user/tokens/verify), or C(/accounts/{account_id}/tokens/verify) for
     account-owned tokens, whose value starts with C(cfat_)) and returns its id, status and expiry.
   - A playbook can run it first and stop with one clear message when the token is wrong, disabled or
     expired, instead of failing halfway through.
+  - A disabled or expired token does not fail the module (the playbook decides); the result's RV(msg) then
+    says why the token is not usable and where in the dashboard to fix it. A token Cloudflare does not
+    know at all fails the module with such a message.
   - With the legacy O(api_email) and O(api_key) there is no token to verify; the module reads the user
     accounts (C(GET /accounts)) to prove the key works and returns C(status=legacy_key).
 author:
@@ -54,6 +57,11 @@ expires_on:
   returned: when the token has an expiry
   type: str
   sample: "2027-01-01T00:00:00Z"
+msg:
+  description: Why the token is not usable and where to fix it (never the token itself).
+  returned: when the token is not active
+  type: str
+  sample: "The API token expired on 2025-01-01T00:00:00Z: Cloudflare refuses every request made with it. ..."
 api_requests:
   description: Number of HTTP requests sent to the API (retries included).
   returned: always
@@ -61,35 +69,38 @@ api_requests:
   sample: 1
 """
 
-from urllib.parse import quote
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule, api_path
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._diff import Manager, Outcome
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._permissions import (
+    is_account_token,
+    token_status_message,
+)
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule
 
-ACCOUNT_TOKEN_PREFIX = "cfat_"  # noqa: S105 - a prefix Cloudflare gives account-owned tokens
-
-
-def run(cf):
-    params = cf.params
-    token = params.get("api_token")
-    if not token:
-        cf.client.get("/accounts", params={"per_page": 5})
-        return {"changed": False, "status": "legacy_key", "active": True}
-    if token.startswith(ACCOUNT_TOKEN_PREFIX):
-        account_id = params.get("account_id") or cf.client.resolve_account_id()
-        path = "/accounts/%s/tokens/verify" % quote(account_id, safe="")
-    else:
-        path = "/user/tokens/verify"
-    found = cf.client.get(path) or {}
-    result = {"changed": False, "id": found.get("id"), "status": found.get("status"), "active": False}
-    result["active"] = result["status"] == "active"
-    if found.get("expires_on"):
-        result["expires_on"] = found["expires_on"]
-    return result
+class TokenInfoManager(Manager):
+    def apply(self):
+        token = self.params.get("api_token")
+        if not token:
+            self.client.get("/accounts", params={"per_page": 5})
+            return Outcome("none", status="legacy_key", active=True)
+        if is_account_token(token):
+            account_id = self.params.get("account_id") or self.client.resolve_account_id()
+            path = api_path("accounts", account_id, "tokens", "verify")
+        else:
+            path = "/user/tokens/verify"
+        found = self.client.get(path) or {}
+        fields = {"id": found.get("id"), "status": found.get("status"), "active": found.get("status") == "active"}
+        if found.get("expires_on"):
+            fields["expires_on"] = found["expires_on"]
+        if not fields["active"]:
+            fields["msg"] = token_status_message(
+                found.get("status") or "unknown", found.get("expires_on"), account_token=is_account_token(token)
+            )
+        return Outcome("none", **fields)
 
 
 def main():
-    cf = CloudflareModule(argument_spec={}, supports_check_mode=True)
-    cf.run(lambda: run(cf))
+    CloudflareModule(argument_spec={}).run(TokenInfoManager)
 
 
 if __name__ == "__main__":

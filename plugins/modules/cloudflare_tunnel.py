@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_tunnel
 short_description: Create, update and delete Cloudflare Tunnels
-version_added: 0.1.0
+version_added: 0.3.0
 description:
   - Makes sure a Cloudflare Tunnel (C(cfd_tunnel)) with a given name exists or does not exist in an account.
   - Returns what C(cloudflared) needs to run it, also when the tunnel already existed, so a rerun can
@@ -25,12 +25,10 @@ author:
   - homelab.mcp_edge contributors (!UNKNOWN)
 extends_documentation_fragment:
   - homelab.mcp_edge.cloudflare
+  - homelab.mcp_edge.cloudflare.account_zone
   - homelab.mcp_edge.cloudflare.attributes
+  - homelab.mcp_edge.cloudflare.full_support
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
   idempotent:
     support: partial
     details:
@@ -75,10 +73,6 @@ options:
         tunnel that still has connections.
     type: bool
     default: false
-  zone:
-    description:
-      - A zone of the account; used only to find the account when O(account_id) is not set.
-    type: str
   owner_id:
     description:
       - The site this tunnel belongs to (the role C(homelab.mcp_edge.cloudflare_edge) passes C(homelab_site)).
@@ -245,196 +239,8 @@ api_requests:
   sample: 3
 """
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
-    CloudflareError,
-    CloudflareInputError,
-    CloudflareModule,
-    CloudflareOwnershipError,
-    DifferenceTracker,
-    check_owner_id,
-    check_tunnel_secret,
-    create_tunnel,
-    decode_tunnel_token,
-    encode_tunnel_token,
-    find_tunnel,
-    generate_tunnel_secret,
-    mark_tunnel_secret,
-    tunnel_credentials,
-    tunnel_path,
-    tunnel_secret_owned,
-    unmarked_tunnel_secret,
-)
-
-SECRET_FIELDS = ("credentials_file", "token", "tunnel_secret", "secret")
-
-
-def public_tunnel(tunnel):
-    out = {k: v for k, v in (tunnel or {}).items() if k not in SECRET_FIELDS}
-    if out:
-        out["config_src"] = "cloudflare" if out.get("remote_config") else "local"
-    return out
-
-
-class TunnelManager:
-    def __init__(self, cf):
-        self.cf = cf
-        self.client = cf.client
-        self.params = cf.params
-        self.tracker = DifferenceTracker()
-        self.result = {"changed": False, "secret_rotated": False, "adopted": False, "tunnel": {}}
-        self.owner = self.params.get("owner_id")
-        self.adopt = bool(self.params.get("adopt"))
-
-    def run(self):
-        given = self.params["tunnel_secret"]
-        if given:
-            check_tunnel_secret(given)
-        check_owner_id(self.owner)
-        if self.params["state"] == "present" and not self.cf.module.no_log:
-            # The result holds the credentials or token; without no_log, -v and every callback print them.
-            raise CloudflareInputError(
-                "state=present returns the tunnel's credentials (config_src=local) or token "
-                "(config_src=cloudflare), and this task would print them: set no_log: true on the task "
-                "and register the result to use them"
-            )
-        self.account = self.client.resolve_account_id(zone=self.params["zone"])
-        name = self.params["name"]
-        tunnel = find_tunnel(self.client, self.account, name)
-        if self.params["state"] == "absent":
-            self.absent(tunnel)
-        elif tunnel is None:
-            self.create()
-        else:
-            self.present(tunnel)
-        self.result["changed"] = self.tracker.has_differences
-        if self.cf.diff_mode:
-            self.result["diff"] = self.tracker.diff("tunnel %s" % name, "tunnel %s" % name)
-        return self.result
-
-    # -- helpers that write (check mode is decided here) ------------------------------------
-
-    def create(self):
-        name = self.params["name"]
-        config_src = self.params["config_src"] or "local"
-        self.tracker.add("state", "absent", "present")
-        self.tracker.add("config_src", None, config_src)
-        if self.owner:
-            self.tracker.add("owner_id", None, self.owner)
-        if self.cf.check_mode:
-            self.result["tunnel"] = {
-                "name": name,
-                "config_src": config_src,
-                "remote_config": config_src == "cloudflare",
-            }
-            return
-        secret = self.marked(self.params["tunnel_secret"] or generate_tunnel_secret())
-        created = create_tunnel(self.client, self.account, name, config_src, secret)
-        token = created.get("token")
-        if not token or created.get("name") != name or "credentials_file" not in created:
-            # Recovered after an ambiguous failure: the tunnel was read back by name.
-            token = self.read_token(created["id"])
-            secret = decode_tunnel_token(token).get("s") or secret
-        self.finish(created, secret, token)
-
-    def present(self, tunnel):
-        token = self.read_token(tunnel["id"])
-        decoded = decode_tunnel_token(token)
-        secret = decoded.get("s")
-        foreign = self.foreign(tunnel, secret)
-        want_src = self.params["config_src"]
-        have_src = "cloudflare" if tunnel.get("remote_config") else "local"
-        if want_src and want_src != have_src:
-            raise CloudflareInputError(
-                "the tunnel %r exists with config_src=%s; the API cannot change it to %s. Leave config_src out, "
-                "or delete the tunnel (state=absent) and create it again" % (tunnel.get("name"), have_src, want_src),
-                option="config_src",
-            )
-        given = self.params["tunnel_secret"]
-        new_secret = None
-        if self.params["rotate_secret"] or foreign:
-            new_secret = self.marked(given or generate_tunnel_secret())
-        elif given and given != (unmarked_tunnel_secret(secret, self.owner) if self.owner else secret):
-            new_secret = self.marked(given)
-        if foreign:
-            self.result["adopted"] = True
-            self.tracker.add("owner_id", "(not marked)", self.owner)
-        if new_secret is not None:
-            self.tracker.add("tunnel_secret", "(current secret)", "(new secret)")
-            self.result["secret_rotated"] = True
-            if self.cf.check_mode:
-                self.result["tunnel"] = public_tunnel(tunnel)
-                return
-            updated = self.client.patch(tunnel_path(self.account, tunnel["id"]), json={"tunnel_secret": new_secret})
-            if isinstance(updated, dict) and updated.get("id"):
-                tunnel = updated
-            secret = new_secret
-            token = encode_tunnel_token(
-                decoded.get("a") or tunnel.get("account_tag") or self.account, tunnel["id"], secret
-            )
-        self.finish(tunnel, secret, token)
-
-    def absent(self, tunnel):
-        if tunnel is None:
-            return
-        secret = decode_tunnel_token(self.read_token(tunnel["id"])).get("s") if self.owner else None
-        if self.owner and not tunnel_secret_owned(secret, self.owner):
-            if not self.adopt:
-                self.cf.module.warn(
-                    "tunnel %r (id %s) was not created by owner %r (its secret carries no tag of that owner): left "
-                    "alone. Set adopt: true to delete it anyway." % (tunnel.get("name"), tunnel.get("id"), self.owner)
-                )
-                self.result["tunnel"] = public_tunnel(tunnel)
-                return
-            self.result["adopted"] = True
-        self.tracker.add("state", "present", "absent")
-        self.result["tunnel"] = {}
-        if self.cf.check_mode:
-            return
-        if self.params["cleanup_connections"]:
-            self.client.delete(tunnel_path(self.account, tunnel["id"], "connections"))
-        try:
-            self.client.delete(tunnel_path(self.account, tunnel["id"]))
-        except CloudflareError as exc:
-            if exc.has_code(1022):
-                exc.message += (
-                    " (the tunnel still has live connections: set cleanup_connections=true to drop them first)"
-                )
-            raise
-
-    # -- ownership --------------------------------------------------------------------------
-
-    def marked(self, secret):
-        """The secret a new or re-keyed tunnel gets: with an owner id, followed by the owner's tag."""
-        return mark_tunnel_secret(secret, self.owner) if self.owner else secret
-
-    def foreign(self, tunnel, secret):
-        """True when the tunnel lacks the owner's tag and adopt is set; an error when adopt is not set."""
-        if not self.owner or tunnel_secret_owned(secret, self.owner):
-            return False
-        if self.adopt:
-            return True
-        raise CloudflareOwnershipError(
-            "tunnel %r (id %s) exists but was not created by owner %r: its secret carries no tag of that owner (it "
-            "was made by hand, by another site, or by release 0.2 of this collection, which did not tag tunnels). "
-            "Nothing was changed. If it is this owner's to manage, set adopt: true; its secret is then replaced by "
-            "one carrying the tag, so running cloudflared connectors need the new credentials or token. Otherwise "
-            "choose another tunnel name." % (tunnel.get("name"), tunnel.get("id"), self.owner)
-        )
-
-    # -- reads ------------------------------------------------------------------------------
-
-    def read_token(self, tunnel_id):
-        token = self.client.get(tunnel_path(self.account, tunnel_id, "token"))
-        return token if isinstance(token, str) else None
-
-    def finish(self, tunnel, secret, token):
-        public = public_tunnel(tunnel)
-        self.result["tunnel"] = public
-        account_tag = tunnel.get("account_tag") or self.account
-        if public.get("config_src") == "cloudflare":
-            self.result["token"] = token or encode_tunnel_token(account_tag, tunnel["id"], secret)
-        elif secret:
-            self.result["credentials"] = tunnel_credentials(account_tag, tunnel["id"], secret)
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._tunnel import TunnelManager
 
 
 def main():
@@ -449,8 +255,7 @@ def main():
         owner_id=dict(type="str"),
         adopt=dict(type="bool", default=False),
     )
-    cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
-    cf.run(TunnelManager(cf).run)
+    CloudflareModule(argument_spec=argument_spec).run(TunnelManager)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_tunnel_info
 short_description: List Cloudflare Tunnels and their status
-version_added: 0.1.0
+version_added: 0.3.0
 description:
   - Lists the Cloudflare Tunnels of an account, optionally only the one with a given name or ID.
   - Never returns secrets; use M(homelab.mcp_edge.cloudflare_tunnel) for credentials and tokens.
@@ -16,6 +16,7 @@ author:
   - homelab.mcp_edge contributors (!UNKNOWN)
 extends_documentation_fragment:
   - homelab.mcp_edge.cloudflare
+  - homelab.mcp_edge.cloudflare.account_zone
   - homelab.mcp_edge.cloudflare.attributes
   - homelab.mcp_edge.cloudflare.info_module
 options:
@@ -37,10 +38,6 @@ options:
       - For remote-managed tunnels, also read the configuration (one more request per tunnel).
     type: bool
     default: false
-  zone:
-    description:
-      - A zone of the account; used only to find the account when O(account_id) is not set.
-    type: str
 seealso:
   - module: homelab.mcp_edge.cloudflare_tunnel
 """
@@ -119,37 +116,8 @@ api_requests:
   sample: 2
 """
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule, tunnel_path
-
-SECRET_FIELDS = ("credentials_file", "token", "tunnel_secret", "secret")
-
-
-def run(cf):
-    client = cf.client
-    params = cf.params
-    account = client.resolve_account_id(zone=params["zone"])
-    if params["tunnel_id"]:
-        tunnels = [client.get(tunnel_path(account, params["tunnel_id"]))]
-    else:
-        query = {"name": params["name"]}
-        if not params["include_deleted"]:
-            query["is_deleted"] = "false"
-        tunnels = client.paginate(tunnel_path(account), params=query, per_page=1000)
-    out = []
-    for t in tunnels:
-        if not isinstance(t, dict):
-            continue
-        if params["name"] and t.get("name") != params["name"]:
-            continue
-        if not params["include_deleted"] and t.get("deleted_at"):
-            continue
-        item = {k: v for k, v in t.items() if k not in SECRET_FIELDS}
-        item["config_src"] = "cloudflare" if item.get("remote_config") else "local"
-        if params["include_config"] and item.get("remote_config"):
-            conf = client.get(tunnel_path(account, t["id"], "configurations")) or {}
-            item["config"] = conf.get("config") or {}
-        out.append(item)
-    return {"changed": False, "tunnels": out}
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._tunnel import TunnelInfoManager
 
 
 def main():
@@ -160,8 +128,7 @@ def main():
         include_config=dict(type="bool", default=False),
         zone=dict(type="str"),
     )
-    cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
-    cf.run(lambda: run(cf))
+    CloudflareModule(argument_spec=argument_spec).run(TunnelInfoManager)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_zone_info
 short_description: Look up Cloudflare zones
-version_added: 0.1.0
+version_added: 0.3.0
 description:
   - Lists the zones the credentials can read, or looks one up by name.
   - Handy to find a zone's ID, its account and its name servers.
@@ -78,33 +78,34 @@ api_requests:
   sample: 1
 """
 
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule, normalise_name
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import CloudflareModule
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._diff import Manager, Outcome
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import normalise_name
+
+ZONE_STATUSES = ["active", "pending", "initializing", "moved", "deleted", "deactivated"]
 
 
-def run(cf):
-    params = cf.params
-    query = {}
-    if params["name"]:
-        query["name"] = normalise_name(params["name"])
-    if params["status"]:
-        query["status"] = params["status"]
-    if params["account_id"]:
-        query["account.id"] = params["account_id"]
-    zones = cf.client.paginate("/zones", params=query, per_page=50)
-    if params["name"]:
-        zones = [z for z in zones if normalise_name(z.get("name")) == query["name"]]
-    if params["status"]:
-        zones = [z for z in zones if z.get("status") == params["status"]]
-    return {"changed": False, "zones": zones}
+class ZoneInfoManager(Manager):
+    def apply(self):
+        params = self.params
+        query = {}
+        if params["name"]:
+            query["name"] = normalise_name(params["name"])
+        if params["status"]:
+            query["status"] = params["status"]
+        if params["account_id"]:
+            query["account.id"] = params["account_id"]
+        zones = self.client.paginate("/zones", params=query, per_page=50)
+        if params["name"]:
+            zones = [z for z in zones if normalise_name(z.get("name")) == query["name"]]
+        if params["status"]:
+            zones = [z for z in zones if z.get("status") == params["status"]]
+        return Outcome("none", zones=zones)
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str"),
-        status=dict(type="str", choices=["active", "pending", "initializing", "moved", "deleted", "deactivated"]),
-    )
-    cf = CloudflareModule(argument_spec=argument_spec, supports_check_mode=True)
-    cf.run(lambda: run(cf))
+    argument_spec = dict(name=dict(type="str"), status=dict(type="str", choices=ZONE_STATUSES))
+    CloudflareModule(argument_spec=argument_spec).run(ZoneInfoManager)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.mcp_edge.plugins.filter.containers import (
+    MANAGED_LABEL,
     FilterModule,
     container_problems,
     container_specs,
@@ -92,6 +93,7 @@ def test_specs_for_stdio_and_streamable_http():
     )
     assert time["healthcheck"]["interval"] == "10s"
     assert time["labels"]["io.homelab.mcp_edge.service"] == "time"
+    assert MANAGED_LABEL == "io.homelab.mcp_edge.managed" and time["labels"][MANAGED_LABEL] == "true"
     notes = specs["notes"]
     assert notes["command"] is None
     assert notes["published_ports"] == ["127.0.0.1:3002:9000"]

@@ -14,6 +14,7 @@ from ansible_collections.homelab.mcp_edge.plugins.filter.edge import (
     edge_tunnel_rules,
 )
 from ansible_collections.homelab.mcp_edge.plugins.filter.services import _service_kinds
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import api_ingress
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import normalize_services
 
 POLICIES = {
@@ -153,13 +154,23 @@ def test_origin_access_refuses_a_bypass_policy_and_off_allows_it():
     assert problems(services=services, policies=policies, origin_access=False) == []
 
 
-def test_tunnel_rules_use_the_module_form():
+def test_tunnel_rules_are_cloudflareds_rules_which_the_module_takes_unchanged():
     services = normalize_services(
         [{"name": "t", "port": 1, "access": ["o"], "origin_request": {"connect_timeout": "5s"}}], "example.com"
     )
-    assert edge_tunnel_rules(services) == [
-        {"hostname": "t.example.com", "service": "http://127.0.0.1:1", "origin_request": {"connectTimeout": "5s"}}
+    rules = edge_tunnel_rules(services)
+    assert rules == [
+        {"hostname": "t.example.com", "service": "http://127.0.0.1:1", "originRequest": {"connectTimeout": "5s"}},
+        {"service": "http_status:404"},
     ]
+    # cloudflare_tunnel_config writes them in the API form (durations in seconds), its catch-all not added twice.
+    assert api_ingress(rules) == (
+        [
+            {"hostname": "t.example.com", "service": "http://127.0.0.1:1", "originRequest": {"connectTimeout": 5}},
+            {"service": "http_status:404"},
+        ],
+        None,
+    )
 
 
 def test_tunnel_rules_report_problems_as_filter_errors():
@@ -187,3 +198,22 @@ def test_rotating_an_unknown_token_is_a_preflight_problem():
         "cloudflare_edge_rotate_service_tokens: 'cladue-desktop' is not in homelab_access_service_tokens "
         "(defined: claude-desktop)."
     ]
+
+
+def test_policy_rules_are_checked_by_the_modules_rule_language():
+    policies = {
+        "owner": {"decision": "allow", "include": [{"email": "me@example"}, {"ip": "10.0.0.1/8"}]},
+        "mcp-clients": {"decision": "non_identity", "include": [{"service_token": ["claude-desktop", "ci", "cli"]}]},
+    }
+    found = problems(policies=policies)
+    assert "homelab_access_policies['owner'].include[0].email: 'me@example' is not an email address" in found[0]
+    assert "homelab_access_policies['owner'].include[1].ip: '10.0.0.1/8' has host bits set" in found[1]
+    missing = [p for p in found if "is not in homelab_access_service_tokens" in p]
+    assert missing == [
+        f"homelab_access_policies['mcp-clients'].include[0].service_token: service token {name!r} is not in "
+        "homelab_access_service_tokens (listed: claude-desktop)."
+        for name in ("ci", "cli")
+    ]
+    # Groups and login methods are names in the account: only the module can check them.
+    policies = {"owner": {"decision": "allow", "include": [{"group": "admins"}, {"login_method": "GitHub"}]}}
+    assert problems(policies=dict(POLICIES, **policies)) == []

@@ -10,7 +10,7 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_organizat
     read_organization,
     team_name_from_auth_domain,
 )
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._cloudflare import (
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._errors import (
     CloudflareAuthError,
     CloudflareError,
     CloudflareNotFoundError,
@@ -111,10 +111,11 @@ class FakeCf:
     def __init__(self, client, params):
         self.client = client
         self.params = params
+        self.diff_mode = False
 
 
 def test_module_returns_the_team_name_and_a_safe_view():
-    res = org_mod.run(FakeCf(FakeClient(answer=ORG), {"account_id": None}))
+    res = org_mod.OrganizationInfoManager(FakeCf(FakeClient(answer=ORG), {"account_id": None})).run()
     assert res["exists"] is True and res["team_name"] == "myteam" and res["account_id"] == ACCOUNT
     assert res["changed"] is False
     assert res["organization"] == {
@@ -126,5 +127,5 @@ def test_module_returns_the_team_name_and_a_safe_view():
 
 
 def test_module_without_an_organization():
-    res = org_mod.run(FakeCf(FakeClient(answer=None), {"account_id": "b" * 32}))
+    res = org_mod.OrganizationInfoManager(FakeCf(FakeClient(answer=None), {"account_id": "b" * 32})).run()
     assert res == {"exists": False, "organization": {}, "team_name": "", "changed": False, "account_id": "b" * 32}

@@ -6,12 +6,19 @@ from __future__ import annotations
 import pytest
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import (
     AccessDirectory,
+    merge_body,
+    policy_ids_in_order,
+)
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_rules import (
     AccessError,
     duration_seconds,
     durations_equal,
-    merge_body,
+    is_duration,
+    kind_label,
     normalize_rule,
-    policy_ids_in_order,
+    policy_problems,
+    rule_problems,
+    rules_comparators,
     rules_equal,
     translate_rules,
     validate_duration,
@@ -258,3 +265,82 @@ def test_directory_keeps_a_loaded_listing_current_after_writes():
     d.remember("service_token", {"name": "odd"})
     d.list("service_token")
     assert calls == ["service_token", "service_token"]
+
+
+# ------------------------------------------------------------------------------------- the pure rule language
+
+
+def test_rule_problems_name_every_bad_rule_not_just_the_first():
+    rules = [{"email": "not-an-email"}, {"everyone": True}, {"geo": "USA"}, {"email": "a@example.com", "geo": "US"}]
+    problems = rule_problems(rules, "homelab_access_policies['owner'].include")
+    assert len(problems) == 3, problems
+    assert problems[0].startswith("homelab_access_policies['owner'].include[0].email: 'not-an-email' is not an email")
+    assert problems[1].startswith("homelab_access_policies['owner'].include[2].geo: 'USA' is not a country code")
+    assert problems[2] == (
+        "homelab_access_policies['owner'].include[3] must be a mapping with exactly one rule type (email, "
+        "service_token, ...): a rule has exactly one key, got email, geo (use one list entry per rule)"
+    )
+    assert rule_problems([{"everyone": True}, {"ip": "192.0.2.0/24"}], "include") == []
+
+
+def test_rule_problems_without_a_resolver_say_names_cannot_be_resolved():
+    assert rule_problems([{"group": "admins"}], "include") == [
+        "include[0].group: cannot resolve Access group names here"
+    ]
+
+
+def test_policy_problems_of_a_valid_policy_and_each_problem():
+    seen = []
+
+    def resolver(kind, name, where):
+        seen.append((kind, name, where))
+        return "id-" + name
+
+    good = {"decision": "allow", "include": [{"email": "me@example.com"}], "session_duration": "24h"}
+    assert policy_problems(good, "p") == []
+    assert (
+        policy_problems({"decision": "non_identity", "include": [{"service_token": ["a", "b"]}]}, "p", resolver) == []
+    )
+    assert seen == [
+        ("service_token", "a", "p.include[0].service_token"),
+        ("service_token", "b", "p.include[0].service_token"),
+    ]
+    bad = {
+        "decision": "non_identity",
+        "include": [{"email": "me@example.com"}],
+        "require": "everyone",
+        "exclude": [{"ip": "10.0.0.1/8"}],
+        "session_duration": "a day",
+        "colour": "blue",
+    }
+    assert policy_problems(bad, "p") == [
+        "p: unknown key(s) colour; valid: approval_required, decision, exclude, include, purpose_justification_prompt, "
+        "purpose_justification_required, require, session_duration.",
+        "p: 'require' must be a list of rules, got str.",
+        "p.exclude[0].ip: '10.0.0.1/8' has host bits set; did you mean 10.0.0.0/8?",
+        "p.include[0]: a non_identity (Service Auth) policy admits without a login, so it cannot match by email; "
+        "use decision 'allow' for people and 'non_identity' for service tokens.",
+        "p: session_duration must be a duration such as '24h' or '30m', got 'a day'.",
+    ]
+    assert policy_problems({"decision": "permit", "include": []}, "p") == [
+        "p: 'decision' must be one of allow, deny, non_identity, bypass, got 'permit'.",
+        "p: 'include' must be a non-empty list of rules, such as [{email: me@example.com}].",
+    ]
+    assert policy_problems(["allow"], "p") == ["p must be a mapping with 'decision' and 'include', got list."]
+
+
+def test_durations_follow_go():
+    for good in ("24h", "1h30m", "1.5h", ".5h", "300ms", "2h45m", "0"):
+        assert is_duration(good), good
+    for bad in ("1y", "1d", "-1h", "24", "24 h", "", None, 24, "forever"):
+        assert not is_duration(bad), bad
+    assert is_duration("forever", allow=("forever",))
+    assert validate_duration(" 24h ", "d") == "24h"
+
+
+def test_kind_labels_and_rule_comparators():
+    assert kind_label("group") == "Access group" and kind_label("policy") == "reusable Access policy"
+    comparators = rules_comparators()
+    assert set(comparators) == {"include", "require", "exclude"}
+    assert comparators["include"]([{"email": {"email": "me@example.com"}}], [{"email": {"email": "Me@Example.com"}}])
+    assert not comparators["exclude"]([], [{"everyone": {}}])

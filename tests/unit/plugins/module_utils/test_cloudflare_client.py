@@ -10,6 +10,10 @@ import random
 
 import pytest
 from ansible_collections.homelab.mcp_edge.plugins.module_utils import _cloudflare as cf
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _diff as diff
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _errors as errors
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _http as http
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _tunnel as tunnel
 
 
 class FakeTransport:
@@ -91,12 +95,12 @@ def test_check_credentials_messages():
 
 def test_check_mode_blocks_writes():
     client = cf.CloudflareClient({"api_token": "t"}, check_mode=True, transport=FakeTransport([]))
-    with pytest.raises(cf.CloudflareError, match="check mode"):
+    with pytest.raises(errors.CloudflareError, match="check mode"):
         client.post("/zones/z/dns_records", json={})
 
 
 def test_bad_base_url_names_option():
-    with pytest.raises(cf.CloudflareInputError, match=r"^api_base_url: must be an http"):
+    with pytest.raises(errors.CloudflareInputError, match=r"^api_base_url: must be an http"):
         cf.CloudflareClient({"api_token": "t", "api_base_url": "ftp://x"})
 
 
@@ -131,7 +135,7 @@ def test_5xx_backoff_is_jittered_and_bounded():
 
 def test_gives_up_after_max_retries():
     client, sleeps = make([err(500, 10010, "boom")] * 3, max_retries=2)
-    with pytest.raises(cf.CloudflareRetryError) as info:
+    with pytest.raises(errors.CloudflareRetryError) as info:
         client.get("/x")
     assert "gave up after 2 retries" in str(info.value) and "[10010] boom" in str(info.value)
     assert client.requests_made == 3 and len(sleeps) == 2
@@ -140,26 +144,26 @@ def test_gives_up_after_max_retries():
 def test_total_wait_is_bounded():
     script = [err(429, 971, "wait", headers={"retry-after": "50"})] * 4
     client, sleeps = make(script, max_retries=10, max_retry_wait=120)
-    with pytest.raises(cf.CloudflareRetryError, match="max_retry_wait=120"):
+    with pytest.raises(errors.CloudflareRetryError, match="max_retry_wait=120"):
         client.get("/x")
     assert sum(sleeps) <= 120 and client.requests_made == 3
 
 
 def test_connection_error_retried_for_get():
-    client, sleeps = make([cf._TransportError("reset", sent=True), ok("x")])
+    client, sleeps = make([http.TransportError("reset", sent=True), ok("x")])
     assert client.get("/x") == "x" and len(sleeps) == 1
 
 
 def test_html_502_is_readable():
     client, _unused = make([(502, "<html><title>502 Bad Gateway</title></html>")], max_retries=0)
-    with pytest.raises(cf.CloudflareRetryError) as info:
+    with pytest.raises(errors.CloudflareRetryError) as info:
         client.get("/x")
     assert "HTTP 502" in str(info.value) and "non-JSON answer" in str(info.value)
 
 
 def test_4xx_is_not_retried_and_typed():
     client, sleeps = make([err(403, 10000, "Authentication error")])
-    with pytest.raises(cf.CloudflareAuthError) as info:
+    with pytest.raises(errors.CloudflareAuthError) as info:
         client.get("/x")
     assert info.value.status == 403 and info.value.codes == [10000] and sleeps == []
 
@@ -169,7 +173,7 @@ def test_4xx_is_not_retried_and_typed():
 
 def test_post_5xx_without_recover_is_not_resent():
     client, _unused = make([err(500, 10010, "boom")])
-    with pytest.raises(cf.CloudflareAmbiguousWriteError, match="not re-sending it blindly"):
+    with pytest.raises(errors.CloudflareAmbiguousWriteError, match="not re-sending it blindly"):
         client.post("/things", json={"name": "a"})
     assert client.requests_made == 1
 
@@ -193,7 +197,7 @@ def test_conflict_on_resent_create_recovers():
         calls.append(1)
         return None if len(calls) == 1 else {"id": "t3"}
 
-    script = [cf._TransportError("dropped", sent=True), err(409, 1013, "You already have a tunnel with this name")]
+    script = [http.TransportError("dropped", sent=True), err(409, 1013, "You already have a tunnel with this name")]
     client, _unused = make(script)
     assert client.post("/tunnels", json={"name": "a"}, recover=recover) == {"id": "t3"}
 
@@ -204,7 +208,7 @@ def test_post_429_is_retried_without_recover():
 
 
 def test_post_connect_failure_before_sending_is_retried():
-    client, _unused = make([cf._TransportError("refused", sent=False), ok({"id": "x"})])
+    client, _unused = make([http.TransportError("refused", sent=False), ok({"id": "x"})])
     assert client.post("/things", json={}) == {"id": "x"}
 
 
@@ -249,7 +253,7 @@ def test_paginate_non_list_result():
 
 
 def test_error_string_includes_codes_and_chain():
-    e = cf.CloudflareError(
+    e = errors.CloudflareError(
         "Cloudflare API request failed",
         status=400,
         errors=[
@@ -271,15 +275,15 @@ def test_error_string_includes_codes_and_chain():
 
 def test_token_never_in_errors():
     client, _unused = make([err(400, 9109, "Invalid access token")])
-    with pytest.raises(cf.CloudflareError) as info:
+    with pytest.raises(errors.CloudflareError) as info:
         client.get("/x")
     assert "tok-123" not in str(info.value) and "tok-123" not in json.dumps(info.value.to_result())
 
 
 def test_input_error_prefixes_option():
-    assert str(cf.CloudflareInputError("must be x", option="ttl")) == "ttl: must be x"
-    assert str(cf.CloudflareInputError("ttl: already", option="ttl")) == "ttl: already"
-    assert str(cf.CloudflareInputError("tunnel 'x' gone", option="tunnel")) == "tunnel: tunnel 'x' gone"
+    assert str(errors.CloudflareInputError("must be x", option="ttl")) == "ttl: must be x"
+    assert str(errors.CloudflareInputError("ttl: already", option="ttl")) == "ttl: already"
+    assert str(errors.CloudflareInputError("tunnel 'x' gone", option="tunnel")) == "tunnel: tunnel 'x' gone"
 
 
 # ---------------------------------------------------------------------------- zones, accounts
@@ -296,7 +300,7 @@ def test_find_zone_is_cached_and_exact():
 
 def test_find_zone_missing():
     client, _unused = make([ok([])])
-    with pytest.raises(cf.CloudflareNotFoundError, match=r"zone 'nope\.example' not found"):
+    with pytest.raises(errors.CloudflareNotFoundError, match=r"zone 'nope\.example' not found"):
         client.find_zone("nope.example")
 
 
@@ -304,7 +308,7 @@ def test_account_from_only_account_or_error():
     client, _unused = make([ok([{"id": "only"}], total_pages=1)])
     assert client.resolve_account_id() == "only"
     client, _unused = make([ok([{"id": "a"}, {"id": "b"}], total_pages=1)])
-    with pytest.raises(cf.CloudflareInputError, match=r"^account_id: account_id is required"):
+    with pytest.raises(errors.CloudflareInputError, match=r"^account_id: account_id is required"):
         client.resolve_account_id()
 
 
@@ -312,7 +316,7 @@ def test_account_from_only_account_or_error():
 
 
 def test_difference_tracker_records_once():
-    t = cf.DifferenceTracker()
+    t = diff.DifferenceTracker()
     assert not t.has_differences
     t.add("ttl", 300, 600)
     t.add("ttl", 1, 2)
@@ -326,24 +330,24 @@ def test_difference_tracker_records_once():
 
 
 def test_changed_fields_leaves_omitted_alone():
-    t = cf.DifferenceTracker()
+    t = diff.DifferenceTracker()
     current = {"name": "a", "ttl": 300, "comment": "x", "tags": ["b", "a"]}
-    changes = cf.changed_fields(current, {"name": "a", "ttl": None, "comment": "y", "tags": ["b", "a"]}, t, "rec.")
+    changes = diff.changed_fields(current, {"name": "a", "ttl": None, "comment": "y", "tags": ["b", "a"]}, t, "rec.")
     assert changes == {"comment": "y"} and t.paths == ["rec.comment"]
-    assert cf.normalise({"b": 1, "a": None, "c": [" x "]}) == {"b": 1, "c": ["x"]}
+    assert diff.normalise({"b": 1, "a": None, "c": [" x "]}) == {"b": 1, "c": ["x"]}
 
 
 # ---------------------------------------------------------------------------- tunnels
 
 
 def test_tunnel_token_round_trip_and_credentials():
-    secret = cf.generate_tunnel_secret()
+    secret = tunnel.generate_tunnel_secret()
     assert len(base64.b64decode(secret)) == 32
-    token = cf.encode_tunnel_token("acc", "tid", secret)
-    assert cf.decode_tunnel_token(token) == {"a": "acc", "t": "tid", "s": secret}
-    assert cf.decode_tunnel_token(token.rstrip("=")) == {"a": "acc", "t": "tid", "s": secret}
-    assert cf.decode_tunnel_token("not a token") == {}
-    assert cf.tunnel_credentials("acc", "tid", secret) == {
+    token = tunnel.encode_tunnel_token("acc", "tid", secret)
+    assert tunnel.decode_tunnel_token(token) == {"a": "acc", "t": "tid", "s": secret}
+    assert tunnel.decode_tunnel_token(token.rstrip("=")) == {"a": "acc", "t": "tid", "s": secret}
+    assert tunnel.decode_tunnel_token("not a token") == {}
+    assert tunnel.tunnel_credentials("acc", "tid", secret) == {
         "AccountTag": "acc",
         "TunnelSecret": secret,
         "TunnelID": "tid",
@@ -352,17 +356,17 @@ def test_tunnel_token_round_trip_and_credentials():
 
 
 def test_check_tunnel_secret():
-    cf.check_tunnel_secret(base64.b64encode(b"x" * 32).decode())
-    with pytest.raises(cf.CloudflareInputError, match=r"^tunnel_secret: .*decodes to 5 bytes"):
-        cf.check_tunnel_secret(base64.b64encode(b"short").decode())
-    with pytest.raises(cf.CloudflareInputError, match="not valid base64"):
-        cf.check_tunnel_secret("***")
+    tunnel.check_tunnel_secret(base64.b64encode(b"x" * 32).decode())
+    with pytest.raises(errors.CloudflareInputError, match=r"^tunnel_secret: .*decodes to 5 bytes"):
+        tunnel.check_tunnel_secret(base64.b64encode(b"short").decode())
+    with pytest.raises(errors.CloudflareInputError, match="not valid base64"):
+        tunnel.check_tunnel_secret("***")
 
 
 def test_create_tunnel_recovers_by_name_after_5xx_after_write():
     existing = {"id": "t1", "name": "home", "deleted_at": None}
     client, _unused = make([err(500, 10010, "boom"), ok([existing], total_pages=1)])
-    assert cf.create_tunnel(client, "acc", "home", "local", "s") == existing
+    assert tunnel.create_tunnel(client, "acc", "home", "local", "s") == existing
     assert [s["method"] for s in client.transport.sent] == ["POST", "GET"]
 
 
@@ -411,7 +415,7 @@ def test_transport_reuses_one_connection_and_reports_refused_as_not_sent():
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    transport = cf._Transport("http://127.0.0.1:%d/client/v4" % port, timeout=2)
-    with pytest.raises(cf._TransportError) as info:
+    transport = http.Transport("http://127.0.0.1:%d/client/v4" % port, timeout=2)
+    with pytest.raises(http.TransportError) as info:
         transport.request("POST", "/x", b"{}", {})
     assert info.value.sent is False

@@ -13,6 +13,7 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._egress import (
     egress_hostnames,
     egress_problems,
     egress_rules,
+    is_host_name,
 )
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
     ServiceModelError,
@@ -141,3 +142,32 @@ def test_the_service_model_checks_egress_for_container_kinds_only():
     assert "homelab_services[0] (name 'time'): 'egress[0]'.ports must be" in text
     assert "homelab_services[1] (name 'flows'): 'egress' must be a list" in text
     assert "homelab_services[2] (name 'wiki'): unknown key 'egress'" in text
+
+
+LONG = ".".join(["a" * 63] * 3 + ["b" * 61])  # 253 characters, the most a DNS name may have
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("db", True),
+        ("db.lan", True),
+        ("DB.Lan", True),
+        ("db.lan.", True),  # the absolute form: one trailing dot
+        ("db.lan..", False),
+        (".", False),
+        ("", False),
+        ("-db.lan", False),
+        ("db-.lan", False),
+        ("db_x.lan", False),
+        ("10.0.0.300", False),  # the last label all digits: a mistyped address, not a name
+        ("a" * 63, True),
+        ("a" * 64, False),
+        (LONG, True),
+        (LONG + ".", False),  # the trailing dot counts in the 253
+        (LONG[:-1] + ".", True),
+        ("db.lan\n", False),  # a line break is never part of a name (regex '$' once let it through)
+    ],
+)
+def test_host_names_follow_the_dns_name_rule_of_values(text, expected):
+    assert is_host_name(text) is expected

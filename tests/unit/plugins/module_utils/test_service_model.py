@@ -106,6 +106,11 @@ def test_not_a_list():
         ("example", False, False),
         ("A.example.com", False, False),
         ("-a.example.com", False, False),
+        ("a-.example.com", False, False),
+        ("a_b.example.com", False, False),
+        ("%s.example.com" % ("a" * 63), False, True),
+        ("%s.example.com" % ("a" * 64), False, False),
+        ("a..example.com", False, False),
         (None, False, False),
     ],
 )

@@ -14,12 +14,15 @@ from ansible_collections.homelab.mcp_edge.plugins.filter.edge import (
     edge_access_config,
     edge_problems,
 )
-from ansible_collections.homelab.mcp_edge.plugins.module_utils import _access as access
-from ansible_collections.homelab.mcp_edge.plugins.module_utils import _cloudflare as cf
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _access_application as access_application
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _access_config as access_config
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _dns as dns
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _dns_records as dns_records
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _errors as errors
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _tunnel as tunnel
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
     normalize_services,
 )
-from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_access_config as config_mod
 from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_tunnel as tunnel_mod
 
 ZONE = "example.com"
@@ -29,7 +32,7 @@ TARGET = "6ff42ae2-765d-4adf-8112-31c55c1551ef.cfargotunnel.com"
 
 def want(**kw):
     kw.setdefault("type", "CNAME")
-    rec = cf.validate_record(kw, ZONE, require_value=kw.get("state", "present") == "present")
+    rec = dns.validate_record(kw, ZONE, require_value=kw.get("state", "present") == "present")
     rec["state"] = kw.get("state", "present")
     return rec
 
@@ -47,20 +50,20 @@ def have(rid, rtype, name, content=None, **kw):
 def test_a_cname_made_by_hand_with_the_same_target_is_refused_then_adopted():
     current = [have("r1", "CNAME", "time.example.com", TARGET)]
     wanted = [want(name="time", content=TARGET, proxied=True)]
-    with pytest.raises(cf.CloudflareOwnershipError) as err:
-        cf.plan_dns_records(current, wanted, owner_id="home", purge=True)
+    with pytest.raises(errors.CloudflareOwnershipError) as err:
+        dns_records.plan_dns_records(current, wanted, owner_id="home", purge=True)
     assert "CNAME time.example.com (id r1): it carries no ownership marker" in str(err.value)
     assert "not created by owner 'home'" in str(err.value) and "set adopt: true" in str(err.value)
-    plan = cf.plan_dns_records(current, wanted, owner_id="home", purge=True, adopt=True)
+    plan = dns_records.plan_dns_records(current, wanted, owner_id="home", purge=True, adopt=True)
     assert plan.updates == [(current[0], {"comment": MARK + " home"})] and plan.creates == [] and plan.deletes == []
 
 
 def test_another_sites_cname_on_a_wanted_name_is_refused_naming_its_owner():
     current = [have("r2", "CNAME", "time.example.com", "other.cfargotunnel.com", comment=MARK + " cabin")]
     wanted = [want(name="time", content=TARGET)]
-    with pytest.raises(cf.CloudflareOwnershipError, match=r"\(id r2\): its marker names the owner 'cabin'"):
-        cf.plan_dns_records(current, wanted, owner_id="home")
-    plan = cf.plan_dns_records(current, wanted, owner_id="home", adopt=True)
+    with pytest.raises(errors.CloudflareOwnershipError, match=r"\(id r2\): its marker names the owner 'cabin'"):
+        dns_records.plan_dns_records(current, wanted, owner_id="home")
+    plan = dns_records.plan_dns_records(current, wanted, owner_id="home", adopt=True)
     [(cur, patch)] = plan.updates
     assert cur["id"] == "r2" and patch == {"content": TARGET, "comment": MARK + " home"}
 
@@ -72,8 +75,8 @@ def test_every_foreign_record_is_named_at_once_and_nothing_is_planned():
         have("c", "CNAME", "c.example.com", TARGET, comment=MARK + " home"),
     ]
     wanted = [want(name=n, content=TARGET) for n in ("a", "b", "c")]
-    with pytest.raises(cf.CloudflareOwnershipError) as err:
-        cf.plan_dns_records(current, wanted, owner_id="home")
+    with pytest.raises(errors.CloudflareOwnershipError) as err:
+        dns_records.plan_dns_records(current, wanted, owner_id="home")
     text = str(err.value)
     assert text.startswith("2 existing record(s)")
     assert "CNAME a.example.com (id a): it carries no ownership marker" in text
@@ -84,17 +87,19 @@ def test_every_foreign_record_is_named_at_once_and_nothing_is_planned():
 def test_the_marker_of_release_0_2_is_the_sites_when_the_site_is_the_tunnel_name():
     # 0.2 wrote the tunnel name as owner id; the site defaults to it.
     current = [have("r", "CNAME", "time.example.com", TARGET, comment=MARK + " home")]
-    plan = cf.plan_dns_records(current, [want(name="time", content=TARGET, proxied=True)], owner_id="home")
+    plan = dns_records.plan_dns_records(current, [want(name="time", content=TARGET, proxied=True)], owner_id="home")
     assert not plan.changed and plan.unchanged == current
 
 
 def test_a_second_txt_record_next_to_a_foreign_one_touches_nothing():
     current = [have("t", "TXT", "example.com", "google-site-verification=abc", proxied=False)]
-    plan = cf.plan_dns_records(current, [want(type="TXT", name="@", content="v=spf1 -all")], owner_id="home")
+    plan = dns_records.plan_dns_records(current, [want(type="TXT", name="@", content="v=spf1 -all")], owner_id="home")
     assert len(plan.creates) == 1 and plan.updates == [] and plan.deletes == []
     # The identical TXT record cannot be added twice (81058): it is refused like a takeover.
-    with pytest.raises(cf.CloudflareOwnershipError, match=r"TXT example.com \(id t\)"):
-        cf.plan_dns_records(current, [want(type="TXT", name="@", content="google-site-verification=abc")], "comment")
+    with pytest.raises(errors.CloudflareOwnershipError, match=r"TXT example.com \(id t\)"):
+        dns_records.plan_dns_records(
+            current, [want(type="TXT", name="@", content="google-site-verification=abc")], "comment"
+        )
 
 
 def test_ours_is_preferred_over_a_foreign_twin():
@@ -102,7 +107,7 @@ def test_ours_is_preferred_over_a_foreign_twin():
         have("foreign", "A", "h.example.com", "192.0.2.1", proxied=False),
         have("ours", "A", "h.example.com", "192.0.2.1", proxied=False, comment=MARK + " home"),
     ]
-    plan = cf.plan_dns_records(current, [want(type="A", name="h", content="192.0.2.1")], owner_id="home")
+    plan = dns_records.plan_dns_records(current, [want(type="A", name="h", content="192.0.2.1")], owner_id="home")
     assert [r["id"] for r in plan.unchanged] == ["ours"] and not plan.changed
 
 
@@ -112,33 +117,35 @@ def test_purge_by_one_site_never_touches_anothers():
         have("c1", "CNAME", "time-cabin.example.com", "c.cfargotunnel.com", comment=MARK + " cabin"),
         have("m1", "CNAME", "manual.example.com", "elsewhere.example.net"),
     ]
-    plan = cf.plan_dns_records(current, [], owner_id="home", purge=True)
+    plan = dns_records.plan_dns_records(current, [], owner_id="home", purge=True)
     assert [r["id"] for r in plan.deletes] == ["h1"]
 
 
 def test_adopting_with_tag_ownership_replaces_the_other_owners_tag():
     current = [have("r", "CNAME", "t.example.com", TARGET, tags=["managed-by:homelab.mcp_edge.cabin", "team:x"])]
-    with pytest.raises(cf.CloudflareOwnershipError, match="its marker names the owner 'cabin'"):
-        cf.plan_dns_records(current, [want(name="t", content=TARGET)], "tag", "home")
-    plan = cf.plan_dns_records(current, [want(name="t", content=TARGET)], "tag", "home", adopt=True)
+    with pytest.raises(errors.CloudflareOwnershipError, match="its marker names the owner 'cabin'"):
+        dns_records.plan_dns_records(current, [want(name="t", content=TARGET)], "tag", "home")
+    plan = dns_records.plan_dns_records(current, [want(name="t", content=TARGET)], "tag", "home", adopt=True)
     assert plan.updates[0][1] == {"tags": ["team:x", "managed-by:homelab.mcp_edge.home"]}
 
 
 def test_without_ownership_the_old_takeover_stays():
     current = [have("r", "CNAME", "time.example.com", "old.example.net")]
-    plan = cf.plan_dns_records(current, [want(name="time", content=TARGET)], ownership=None)
+    plan = dns_records.plan_dns_records(current, [want(name="time", content=TARGET)], ownership=None)
     assert plan.updates == [(current[0], {"content": TARGET})]
 
 
 def test_the_marker_and_a_user_comment_must_fit_the_free_plans_100_characters():
     zone = {"name": ZONE, "plan": {"legacy_id": "free", "name": "Free Website"}, "created_on": "2020-01-01"}
     site = "s" * 26  # the longest site id the role allows
-    marker = cf.ownership_marker("comment", site)
+    marker = dns.ownership_marker("comment", site)
     room = 100 - len(marker) - len("; ")
-    fits = cf.plan_dns_records([], [want(name="a", content=TARGET, comment="c" * room)], owner_id=site)
-    assert cf.dns_limit_problems(zone, fits.written()) == []
-    too_long = cf.plan_dns_records([], [want(name="a", content=TARGET, comment="c" * (room + 1))], owner_id=site)
-    [problem] = cf.dns_limit_problems(zone, too_long.written())
+    fits = dns_records.plan_dns_records([], [want(name="a", content=TARGET, comment="c" * room)], owner_id=site)
+    assert dns.dns_limit_problems(zone, fits.written()) == []
+    too_long = dns_records.plan_dns_records(
+        [], [want(name="a", content=TARGET, comment="c" * (room + 1))], owner_id=site
+    )
+    [problem] = dns.dns_limit_problems(zone, too_long.written())
     assert "the comment is 101 characters" in problem and "may have at most %d" % room in problem
 
 
@@ -147,12 +154,12 @@ def test_the_marker_and_a_user_comment_must_fit_the_free_plans_100_characters():
 
 def test_tunnel_secret_tag_round_trip():
     plain = base64.b64encode(b"r" * 32).decode()
-    marked = cf.mark_tunnel_secret(plain, "home")
+    marked = tunnel.mark_tunnel_secret(plain, "home")
     assert len(base64.b64decode(marked)) == 48
-    assert cf.tunnel_secret_owned(marked, "home") and not cf.tunnel_secret_owned(marked, "cabin")
-    assert not cf.tunnel_secret_owned(plain, "home") and not cf.tunnel_secret_owned("not base64!", "home")
-    assert cf.unmarked_tunnel_secret(marked, "home") == plain
-    assert cf.unmarked_tunnel_secret(plain, "home") == plain
+    assert tunnel.tunnel_secret_owned(marked, "home") and not tunnel.tunnel_secret_owned(marked, "cabin")
+    assert not tunnel.tunnel_secret_owned(plain, "home") and not tunnel.tunnel_secret_owned("not base64!", "home")
+    assert tunnel.unmarked_tunnel_secret(marked, "home") == plain
+    assert tunnel.unmarked_tunnel_secret(plain, "home") == plain
 
 
 class FakeTunnels:
@@ -172,7 +179,7 @@ class FakeTunnels:
     def get(self, path, params=None):
         self.calls.append(("GET", path))
         tun = next(t for t in self.tunnels if t["id"] == path.split("/")[4])
-        return cf.encode_tunnel_token("acc", tun["id"], tun["secret"])
+        return tunnel.encode_tunnel_token("acc", tun["id"], tun["secret"])
 
     def post(self, path, json=None, recover=None):
         self.calls.append(("POST", path))
@@ -180,7 +187,7 @@ class FakeTunnels:
         tun.update(remote_config=json["config_src"] == "cloudflare", secret=json["tunnel_secret"], deleted_at=None)
         self.tunnels.append(tun)
         out = {k: v for k, v in tun.items() if k != "secret"}
-        out.update(credentials_file={}, token=cf.encode_tunnel_token("acc", tun["id"], tun["secret"]))
+        out.update(credentials_file={}, token=tunnel.encode_tunnel_token("acc", tun["id"], tun["secret"]))
         return out
 
     def patch(self, path, json=None):
@@ -228,7 +235,7 @@ def test_a_tunnel_created_for_a_site_carries_its_tag_and_is_its_own_on_the_next_
     client = FakeTunnels()
     first, _warnings = run_tunnel(client)
     assert first["changed"] and first["diff"]["after"]["owner_id"] == "home"
-    assert cf.tunnel_secret_owned(client.tunnels[0]["secret"], "home")
+    assert tunnel.tunnel_secret_owned(client.tunnels[0]["secret"], "home")
     again, _warnings = run_tunnel(client)
     assert not again["changed"] and again["credentials"] == first["credentials"]
     assert client.writes() == [("POST", "/accounts/acc/cfd_tunnel")]
@@ -240,7 +247,7 @@ def test_a_tunnel_not_made_for_the_site_is_refused_adopted_and_rekeyed():
         {"id": "t9", "name": "home", "account_tag": "acc", "remote_config": False, "deleted_at": None}
         | {"secret": base64.b64encode(b"h" * 32).decode()}
     )
-    with pytest.raises(cf.CloudflareOwnershipError) as err:
+    with pytest.raises(errors.CloudflareOwnershipError) as err:
         run_tunnel(client)
     assert "tunnel 'home' (id t9) exists but was not created by owner 'home'" in str(err.value)
     assert "set adopt: true" in str(err.value) and client.writes() == []
@@ -248,7 +255,7 @@ def test_a_tunnel_not_made_for_the_site_is_refused_adopted_and_rekeyed():
     assert checked["changed"] and checked["adopted"] and client.writes() == []
     adopted, _warnings = run_tunnel(client, adopt=True)
     assert adopted["changed"] and adopted["adopted"] and adopted["secret_rotated"]
-    assert cf.tunnel_secret_owned(adopted["credentials"]["TunnelSecret"], "home")
+    assert tunnel.tunnel_secret_owned(adopted["credentials"]["TunnelSecret"], "home")
     assert adopted["diff"]["before"]["owner_id"] == "(not marked)"
     again, _warnings = run_tunnel(client)  # no adopt needed any more
     assert not again["changed"] and not again["adopted"]
@@ -258,7 +265,7 @@ def test_a_given_secret_is_stored_with_the_tag_and_compared_without_it():
     client = FakeTunnels()
     given = base64.b64encode(b"g" * 32).decode()
     first, _warnings = run_tunnel(client, tunnel_secret=given)
-    assert cf.unmarked_tunnel_secret(first["credentials"]["TunnelSecret"], "home") == given
+    assert tunnel.unmarked_tunnel_secret(first["credentials"]["TunnelSecret"], "home") == given
     again, _warnings = run_tunnel(client, tunnel_secret=given)
     assert not again["changed"]
 
@@ -305,7 +312,7 @@ class FakeAccess:
         kind, key = self._split(path)
         found = [o for o in self.data[kind] if o.get("id", o.get("name")) == key.replace("%20", " ")]
         if not found:
-            raise cf.CloudflareNotFoundError("not found", status=404)
+            raise errors.CloudflareNotFoundError("not found", status=404)
         return copy.deepcopy(found[0])
 
     def post(self, path, json=None, recover=None, idempotent=None, params=None):
@@ -349,14 +356,14 @@ def config_params(**kw):
 
 
 def app(name, domain, **kw):
-    item = dict(config_mod._defaults(config_mod.APPLICATION_OPTIONS), name=name, domain=domain)
+    item = dict(access_config.option_defaults(access_config.ITEM_OPTIONS["application"]), name=name, domain=domain)
     item.update(kw)
     return item
 
 
 def run_config(client, check_mode=False, **kw):
     cf_ = FakeCF(client, config_params(**kw), check_mode)
-    return config_mod.AccessConfig(cf_).run(), cf_.module.warnings
+    return access_config.AccessConfigManager(cf_).run(), cf_.module.warnings
 
 
 def test_apps_get_the_sites_tag_which_is_created_once_and_dropped_with_the_last_app():
@@ -380,8 +387,10 @@ def test_apps_get_the_sites_tag_which_is_created_once_and_dropped_with_the_last_
 
 def test_a_same_name_app_without_the_tag_is_refused_before_any_write_then_adopted():
     client = FakeAccess(apps=[{"id": "x", "name": "home: time", "domain": "time.example.com", "tags": []}])
-    token = dict(config_mod._defaults(config_mod.TOKEN_OPTIONS), name="home: claude-desktop")
-    with pytest.raises(cf.CloudflareOwnershipError) as err:
+    token = dict(
+        access_config.option_defaults(access_config.ITEM_OPTIONS["service_token"]), name="home: claude-desktop"
+    )
+    with pytest.raises(errors.CloudflareOwnershipError) as err:
         run_config(client, service_tokens=[token], applications=[app("home: time", "time.example.com")])
     assert "Access application 'home: time' (id x, domain time.example.com) exists but was not created by site" in str(
         err.value
@@ -418,9 +427,13 @@ def test_policies_and_tokens_of_release_0_2_are_renamed_when_adopted():
         policies=[{"id": "p", "name": "owner", "decision": "allow", "include": [{"email": {"email": "me@x.org"}}]}],
         service_tokens=[{"id": "s", "name": "claude-desktop", "client_id": "c.access", "duration": "8760h"}],
     )
-    policy = dict(config_mod._defaults(config_mod.POLICY_OPTIONS), name="home: owner", former_name="owner")
+    policy = dict(
+        access_config.option_defaults(access_config.ITEM_OPTIONS["policy"]), name="home: owner", former_name="owner"
+    )
     policy.update(decision="allow", include=[{"email": "me@x.org"}])
-    token = dict(config_mod._defaults(config_mod.TOKEN_OPTIONS), name="home: claude-desktop")
+    token = dict(
+        access_config.option_defaults(access_config.ITEM_OPTIONS["service_token"]), name="home: claude-desktop"
+    )
     token["former_name"] = "claude-desktop"
     # Without adopt: new objects next to the old ones (the names differ, nothing is taken over).
     checked, _warnings = run_config(client, check_mode=True, policies=[policy], service_tokens=[token])
@@ -435,9 +448,12 @@ def test_policies_and_tokens_of_release_0_2_are_renamed_when_adopted():
 
 
 def test_an_owner_id_too_long_for_an_access_tag_is_refused():
-    with pytest.raises(cf.CloudflareInputError, match=r"owner_id: must be 1-26 letters"):
+    with pytest.raises(errors.CloudflareInputError, match=r"owner_id: must be 1-26 letters"):
         run_config(FakeAccess(), owner_id="x" * 27)
-    assert access.owner_tag("x" * 26) == "mcp_edge " + "x" * 26 and len(access.owner_tag("x" * 26)) == 35
+    assert (
+        access_application.owner_tag("x" * 26) == "mcp_edge " + "x" * 26
+        and len(access_application.owner_tag("x" * 26)) == 35
+    )
 
 
 # ---------------------------------------------------------------------------- the role's filters

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import copy
 import itertools
+from pathlib import Path
 
 import pytest
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import AccessError, AccessTask
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _access_service_token as token_utils
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access import AccessTask
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_rules import AccessError
 from ansible_collections.homelab.mcp_edge.plugins.modules import (
     cloudflare_access_application as app_mod,
 )
@@ -569,9 +572,55 @@ def test_token_absent():
 
 def test_idp_info_filters_and_hides_config():
     client = FakeClient()
-    res = idp_mod.run(FakeCf(client, {"name": None, "type": None}))
+    res = idp_mod.IdentityProviderInfoManager(FakeCf(client, {"name": None, "type": None})).run()
     assert [i["name"] for i in res["identity_providers"]] == ["One-time PIN", "GitHub"]
     assert all(set(i) == {"id", "name", "type"} for i in res["identity_providers"])
-    res = idp_mod.run(FakeCf(client, {"name": None, "type": "github"}))
+    res = idp_mod.IdentityProviderInfoManager(FakeCf(client, {"name": None, "type": "github"})).run()
     assert res["identity_providers"] == [{"id": IDP_GITHUB, "name": "GitHub", "type": "github"}]
-    assert idp_mod.run(FakeCf(client, {"name": "x", "type": None}))["identity_providers"] == []
+    assert (
+        idp_mod.IdentityProviderInfoManager(FakeCf(client, {"name": "x", "type": None})).run()["identity_providers"]
+        == []
+    )
+
+
+# ------------------------------------------------------------------------------------- the manager contract
+
+
+def test_every_access_manager_reports_an_action_and_a_diff_only_when_it_changes():
+    client = FakeClient({"service_tokens": TOKENS})
+    params = dict(name="admins", state="present", include=[{"email": "a@example.com"}], require=None, exclude=None)
+    created = group_mod.GroupManager(FakeCf(client, params)).apply()
+    assert (
+        created.action == "create"
+        and created.before == {}
+        and created.after["include"] == [{"email": {"email": "a@example.com"}}]
+    )
+    again = group_mod.GroupManager(FakeCf(client, params)).apply()
+    assert again.action == "none" and again.before is None and again.after is None
+    assert again.fields["group"]["name"] == "admins"
+    assert "diff" not in run(group_mod.GroupManager, client, params)
+    shown = run(group_mod.GroupManager, client, dict(params, exclude=[{"geo": "KP"}]))
+    assert shown["changed"] and "exclude" not in shown["diff"]["before"]
+    assert shown["diff"]["after"]["exclude"] == [{"geo": {"country_code": "KP"}}]
+    hidden = run(group_mod.GroupManager, client, dict(params, exclude=[]), diff=False)
+    assert hidden["changed"] and "diff" not in hidden
+    gone = group_mod.GroupManager(FakeCf(client, dict(params, state="absent"))).apply()
+    assert gone.action == "delete" and gone.after == {} and gone.fields == {"id": None, "group": gone.before}
+
+
+def test_each_access_module_is_documentation_an_argument_spec_and_one_call():
+    modules = Path(policy_mod.__file__).parent
+    for path in sorted(modules.glob("cloudflare_access_*.py")):
+        text = path.read_text(encoding="utf-8")
+        code = text.split('\nRETURN = r"""\n', 1)[1].split('\n"""\n', 1)[1]
+        lines = [line for line in code.splitlines() if line.strip()]
+        assert len(lines) < 20, (path.name, len(lines))
+        assert "class " not in code and ").run(" in code, path.name
+
+
+def test_parse_timestamp():
+    assert token_utils.parse_timestamp("2026-01-01T00:00:00Z") == 1767225600.0
+    assert token_utils.parse_timestamp("2026-01-01T01:00:00.123+01:00") == 1767225600.0
+    assert token_utils.parse_timestamp("2026-01-01 00:00:00-0130") == 1767225600.0 + 5400
+    for bad in ("2026-13-01T00:00:00Z", "yesterday", None, 5):
+        assert token_utils.parse_timestamp(bad) is None

@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.homelab.mcp_edge.plugins.module_utils import _cloudflare as cf
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _dns as dns
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _dns_records as dns_records
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _errors as errors
 from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_dns_record as record_mod
 
 ZONE = "example.com"
@@ -14,7 +16,7 @@ MARK = "managed-by: homelab.mcp_edge"
 
 def want(**kw):
     kw.setdefault("type", "A")
-    rec = cf.validate_record(kw, ZONE, require_value=kw.get("state", "present") == "present")
+    rec = dns.validate_record(kw, ZONE, require_value=kw.get("state", "present") == "present")
     rec["state"] = kw.get("state", "present")
     return rec
 
@@ -73,17 +75,17 @@ def test_names_are_made_fqdn():
     ],
 )
 def test_validation_names_the_option(spec, message):
-    with pytest.raises(cf.CloudflareInputError) as info:
-        cf.validate_record(spec, ZONE, where="records[0].")
+    with pytest.raises(errors.CloudflareInputError) as info:
+        dns.validate_record(spec, ZONE, where="records[0].")
     assert message in str(info.value)
 
 
 def test_identity_normalisation():
-    assert cf.record_identity({"type": "AAAA", "content": "2001:DB8:0::1"}) == "2001:db8::1"
-    assert cf.record_identity({"type": "CNAME", "content": "Target.Example.NET."}) == "target.example.net"
-    assert cf.record_identity({"type": "TXT", "content": '"v=spf1 -all"'}) == "v=spf1 -all"
+    assert dns.record_identity({"type": "AAAA", "content": "2001:DB8:0::1"}) == "2001:db8::1"
+    assert dns.record_identity({"type": "CNAME", "content": "Target.Example.NET."}) == "target.example.net"
+    assert dns.record_identity({"type": "TXT", "content": '"v=spf1 -all"'}) == "v=spf1 -all"
     srv = {"type": "SRV", "data": {"priority": "1", "weight": 2, "port": "5060", "target": "Sip.Example.com."}}
-    assert cf.record_identity(srv) == ("sip.example.com", 5060)
+    assert dns.record_identity(srv) == ("sip.example.com", 5060)
 
 
 def test_https_svcb_validation_and_identity():
@@ -94,15 +96,15 @@ def test_https_svcb_validation_and_identity():
     svcb = want(type="SVCB", name="_dns", data={"priority": 0, "target": "."})
     assert svcb["name"] == "_dns.example.com" and svcb["data"] == {"priority": 0, "target": "."}
     # priority and target identify the record, the value does not
-    assert cf.record_identity(https) == (1, "cdn.example.net")
-    assert cf.record_identity(svcb) == (0, ".")
+    assert dns.record_identity(https) == (1, "cdn.example.net")
+    assert dns.record_identity(svcb) == (0, ".")
     api = {"type": "HTTPS", "data": {"priority": 1, "target": "cdn.example.net", "value": 'alpn="h3"'}}
-    assert cf.record_identity(api) == cf.record_identity(https)
-    assert cf.record_identity({"type": "HTTPS", "data": {"priority": 2, "target": "cdn.example.net"}}) == (
+    assert dns.record_identity(api) == dns.record_identity(https)
+    assert dns.record_identity({"type": "HTTPS", "data": {"priority": 2, "target": "cdn.example.net"}}) == (
         2,
         "cdn.example.net",
     )
-    assert cf.record_create_body(https) == {
+    assert dns.record_create_body(https) == {
         "type": "HTTPS",
         "name": "example.com",
         "data": {"priority": 1, "target": "cdn.example.net", "value": 'alpn="h2"'},
@@ -115,14 +117,14 @@ def test_https_svcb_validation_and_identity():
 
 def test_changes_leave_omitted_options_alone():
     cur = have("r1", "A", "x.example.com", "192.0.2.1", ttl=300, proxied=True, comment="keep", tags=["a:b"])
-    assert cf.record_changes(cur, want(name="x", content="192.0.2.1")) == {}
-    assert cf.record_changes(cur, want(name="x", content="192.0.2.1", ttl=600)) == {}  # proxied: ttl is automatic
-    assert cf.record_changes(cur, want(name="x", content="192.0.2.1", proxied=False, ttl=600)) == {
+    assert dns.record_changes(cur, want(name="x", content="192.0.2.1")) == {}
+    assert dns.record_changes(cur, want(name="x", content="192.0.2.1", ttl=600)) == {}  # proxied: ttl is automatic
+    assert dns.record_changes(cur, want(name="x", content="192.0.2.1", proxied=False, ttl=600)) == {
         "proxied": False,
         "ttl": 600,
     }
-    assert cf.record_changes(cur, want(name="x", content="192.0.2.1", comment="")) == {"comment": ""}
-    assert cf.record_changes(cur, want(name="x", content="192.0.2.1", tags=["a:b"])) == {}
+    assert dns.record_changes(cur, want(name="x", content="192.0.2.1", comment="")) == {"comment": ""}
+    assert dns.record_changes(cur, want(name="x", content="192.0.2.1", tags=["a:b"])) == {}
 
 
 def test_data_changes_compare_given_keys():
@@ -130,27 +132,27 @@ def test_data_changes_compare_given_keys():
         "r", "SRV", "_s._tcp.example.com", None, data={"priority": 1, "weight": 2, "port": 5060, "target": "a.b"}
     )
     same = want(type="SRV", name="_s._tcp", data={"priority": 1, "weight": 2, "port": 5060, "target": "A.B."})
-    assert cf.record_changes(cur, same) == {}
+    assert dns.record_changes(cur, same) == {}
     other = want(type="SRV", name="_s._tcp", data={"priority": 5, "weight": 2, "port": 5060, "target": "a.b"})
-    assert cf.record_changes(cur, other) == {"data": {"priority": 5, "weight": 2, "port": 5060, "target": "a.b"}}
+    assert dns.record_changes(cur, other) == {"data": {"priority": 5, "weight": 2, "port": 5060, "target": "a.b"}}
 
 
 def test_https_svcb_changes_compare_given_keys():
     cur = have("h", "HTTPS", "example.com", '1 . alpn="h2"', data={"priority": 1, "target": ".", "value": 'alpn="h2"'})
     assert (
-        cf.record_changes(cur, want(type="HTTPS", name="@", data={"priority": 1, "target": ".", "value": 'alpn="h2"'}))
+        dns.record_changes(cur, want(type="HTTPS", name="@", data={"priority": 1, "target": ".", "value": 'alpn="h2"'}))
         == {}
     )
     # value left out: only priority and target are compared
-    assert cf.record_changes(cur, want(type="HTTPS", name="@", data={"priority": 1, "target": "."})) == {}
+    assert dns.record_changes(cur, want(type="HTTPS", name="@", data={"priority": 1, "target": "."})) == {}
     new = want(type="HTTPS", name="@", data={"priority": 1, "target": ".", "value": 'alpn="h3,h2"'}, ttl=300)
-    assert cf.record_changes(cur, new) == {
+    assert dns.record_changes(cur, new) == {
         "data": {"priority": 1, "target": ".", "value": 'alpn="h3,h2"'},
         "ttl": 300,
     }
     svcb = have("s", "SVCB", "_dns.example.com", None, data={"priority": 1, "target": "dns.example.net", "value": ""})
     same = want(type="SVCB", name="_dns", data={"priority": 1, "target": "DNS.example.net.", "value": ""})
-    assert cf.record_changes(svcb, same) == {}
+    assert dns.record_changes(svcb, same) == {}
 
 
 # ---------------------------------------------------------------------------- the planner
@@ -158,7 +160,7 @@ def test_https_svcb_changes_compare_given_keys():
 
 def test_create_from_empty_and_chunking():
     desired = [want(name="h%d" % i, content="192.0.2.%d" % i) for i in range(5)]
-    plan = cf.plan_dns_records([], desired)
+    plan = dns_records.plan_dns_records([], desired)
     assert plan.counts() == {"created": 5, "updated": 0, "deleted": 0, "unchanged": 0}
     assert all(b["comment"] == MARK and b["ttl"] == 1 for b in plan.creates)
     batches = plan.batches(2)
@@ -167,13 +169,13 @@ def test_create_from_empty_and_chunking():
 
 def test_noop_when_everything_matches():
     current = [have("r1", "A", "h.example.com", "192.0.2.1", comment=MARK)]
-    plan = cf.plan_dns_records(current, [want(name="h", content="192.0.2.1")])
+    plan = dns_records.plan_dns_records(current, [want(name="h", content="192.0.2.1")])
     assert not plan.changed and plan.counts()["unchanged"] == 1 and plan.batches() == []
 
 
 def test_changed_address_updates_in_place():
     current = [have("r1", "A", "h.example.com", "192.0.2.1", comment="mine; " + MARK, ttl=300)]
-    plan = cf.plan_dns_records(current, [want(name="h", content="192.0.2.9")])
+    plan = dns_records.plan_dns_records(current, [want(name="h", content="192.0.2.9")])
     assert plan.creates == [] and len(plan.updates) == 1
     cur, patch = plan.updates[0]
     assert cur["id"] == "r1" and patch == {"content": "192.0.2.9"}
@@ -181,9 +183,9 @@ def test_changed_address_updates_in_place():
 
 def test_an_unmarked_record_is_updated_in_place_only_when_adopted():
     current = [have("r1", "A", "h.example.com", "192.0.2.1", comment="mine", ttl=300)]
-    with pytest.raises(cf.CloudflareOwnershipError, match=r"A h\.example\.com \(id r1\): it carries no ownership"):
-        cf.plan_dns_records(current, [want(name="h", content="192.0.2.9")])
-    plan = cf.plan_dns_records(current, [want(name="h", content="192.0.2.9")], adopt=True)
+    with pytest.raises(errors.CloudflareOwnershipError, match=r"A h\.example\.com \(id r1\): it carries no ownership"):
+        dns_records.plan_dns_records(current, [want(name="h", content="192.0.2.9")])
+    plan = dns_records.plan_dns_records(current, [want(name="h", content="192.0.2.9")], adopt=True)
     assert plan.creates == [] and len(plan.updates) == 1
     cur, patch = plan.updates[0]
     assert cur["id"] == "r1" and patch == {"content": "192.0.2.9", "comment": "mine; " + MARK}
@@ -200,13 +202,13 @@ def test_https_svcb_plan_updates_in_place_or_adds():
         want(type="HTTPS", name="@", data={**data, "value": 'alpn="h3"'}),
         want(type="SVCB", name="_dns", data={"priority": 1, "target": "dns.example.net"}),
     ]
-    plan = cf.plan_dns_records(current, desired)
+    plan = dns_records.plan_dns_records(current, desired)
     assert plan.counts() == {"created": 0, "updated": 1, "deleted": 0, "unchanged": 1}
     assert plan.operations() == [
         ("patches", {"id": "h1", "data": {"priority": 1, "target": ".", "value": 'alpn="h3"'}})
     ]
     # Another priority/target at a name with an unowned SVCB record is a second record.
-    plan = cf.plan_dns_records(
+    plan = dns_records.plan_dns_records(
         [svcb], [want(type="SVCB", name="_dns", data={"priority": 2, "target": "dns2.example.net"})]
     )
     assert plan.updates == [] and plan.deletes == []
@@ -223,13 +225,13 @@ def test_https_svcb_plan_updates_in_place_or_adds():
 
 def test_unowned_txt_is_not_taken_over():
     current = [have("r1", "TXT", "example.com", "google-site-verification=abc")]
-    plan = cf.plan_dns_records(current, [want(type="TXT", name="@", content="v=spf1 -all")])
+    plan = dns_records.plan_dns_records(current, [want(type="TXT", name="@", content="v=spf1 -all")])
     assert len(plan.creates) == 1 and plan.updates == [] and plan.deletes == []
 
 
 def test_owned_txt_is_taken_over():
     current = [have("r1", "TXT", "example.com", "old", comment=MARK)]
-    plan = cf.plan_dns_records(current, [want(type="TXT", name="@", content="new")])
+    plan = dns_records.plan_dns_records(current, [want(type="TXT", name="@", content="new")])
     assert plan.creates == [] and plan.updates[0][1] == {"content": "new"}
 
 
@@ -241,36 +243,36 @@ def test_purge_deletes_only_owned_with_same_owner():
         have("noowner", "A", "d.example.com", "192.0.2.4", comment=MARK),
         have("manual", "A", "e.example.com", "192.0.2.5", comment="by hand"),
     ]
-    plan = cf.plan_dns_records(current, [want(name="a", content="192.0.2.1")], owner_id="home", purge=True)
+    plan = dns_records.plan_dns_records(current, [want(name="a", content="192.0.2.1")], owner_id="home", purge=True)
     assert [r["id"] for r in plan.deletes] == ["gone"]
     assert plan.counts() == {"created": 0, "updated": 0, "deleted": 1, "unchanged": 1}
     # Without purge nothing goes.
-    assert cf.plan_dns_records(current, [], owner_id="home").deletes == []
+    assert dns_records.plan_dns_records(current, [], owner_id="home").deletes == []
     # Without an owner id, only records with the bare marker are ours.
-    assert [r["id"] for r in cf.plan_dns_records(current, [], purge=True).deletes] == ["noowner"]
+    assert [r["id"] for r in dns_records.plan_dns_records(current, [], purge=True).deletes] == ["noowner"]
 
 
 def test_tag_ownership():
     tag = "managed-by:homelab.mcp_edge.home"
     current = [have("t1", "A", "a.example.com", "192.0.2.1", tags=[tag]), have("t2", "A", "b.example.com", "192.0.2.2")]
-    plan = cf.plan_dns_records(current, [want(name="z", content="192.0.2.9")], "tag", "home", purge=True)
+    plan = dns_records.plan_dns_records(current, [want(name="z", content="192.0.2.9")], "tag", "home", purge=True)
     assert [r["id"] for r in plan.deletes] == ["t1"]
     assert plan.creates[0]["tags"] == [tag] and "comment" not in plan.creates[0]
 
 
 def test_absent_entries():
     current = [have("m1", "MX", "example.com", "a.example.net", priority=10), have("m2", "MX", "example.com", "b.x")]
-    plan = cf.plan_dns_records(current, [want(type="MX", name="@", content="a.example.net.", state="absent")])
+    plan = dns_records.plan_dns_records(current, [want(type="MX", name="@", content="a.example.net.", state="absent")])
     assert [r["id"] for r in plan.deletes] == ["m1"]
-    plan = cf.plan_dns_records(current, [want(type="MX", name="@", state="absent")])
+    plan = dns_records.plan_dns_records(current, [want(type="MX", name="@", state="absent")])
     assert [r["id"] for r in plan.deletes] == ["m1", "m2"]
 
 
 def test_duplicates_in_desired_are_refused():
     desired = [want(name="x", content="192.0.2.1"), want(name="x.example.com", content="192.0.2.1")]
     desired[1]["_index"] = 1
-    with pytest.raises(cf.CloudflareInputError, match=r"records\[1\]: duplicate of records\[0\]"):
-        cf.plan_dns_records([], desired)
+    with pytest.raises(errors.CloudflareInputError, match=r"records\[1\]: duplicate of records\[0\]"):
+        dns_records.plan_dns_records([], desired)
 
 
 def test_operation_order_and_diff():
@@ -284,7 +286,7 @@ def test_operation_order_and_diff():
         want(name="same", content="192.0.2.3"),
         want(name="new", content="192.0.2.4"),
     ]
-    plan = cf.plan_dns_records(current, desired, purge=True)
+    plan = dns_records.plan_dns_records(current, desired, purge=True)
     assert [k for k, _unused in plan.operations()] == ["deletes", "patches", "posts"]
     assert plan.batches(200) == [
         {
@@ -301,11 +303,11 @@ def test_operation_order_and_diff():
 
 
 def test_comment_marker_round_trip():
-    assert cf.split_marked_comment("note; " + MARK + " home") == ("note", True)
-    assert cf.split_marked_comment(MARK) == (None, True)
-    assert cf.split_marked_comment("plain") == ("plain", False)
-    assert cf.is_owned({"comment": MARK + " home"}, "comment", "home")
-    assert not cf.is_owned({"comment": MARK + " home"}, "comment", None)
+    assert dns.split_marked_comment("note; " + MARK + " home") == ("note", True)
+    assert dns.split_marked_comment(MARK) == (None, True)
+    assert dns.split_marked_comment("plain") == ("plain", False)
+    assert dns.is_owned({"comment": MARK + " home"}, "comment", "home")
+    assert not dns.is_owned({"comment": MARK + " home"}, "comment", None)
 
 
 # ---------------------------------------------------------------------------- applying batches
@@ -321,7 +323,7 @@ class FlakyClient:
     def post(self, path, json=None, **kw):
         self.posts.append(json)
         if len(self.posts) == 1:
-            raise cf.CloudflareAmbiguousWriteError("maybe applied", status=500)
+            raise errors.CloudflareAmbiguousWriteError("maybe applied", status=500)
         return {}
 
     def wait_before_retry(self, n, retry_after, error):
@@ -330,11 +332,13 @@ class FlakyClient:
 
 def test_apply_batches_replans_after_ambiguous_failure():
     desired = [want(name="h%d" % i, content="192.0.2.%d" % (i + 1)) for i in range(3)]
-    plan = cf.plan_dns_records([], desired)
+    plan = dns_records.plan_dns_records([], desired)
     client = FlakyClient()
     # The first batch (2 creates) went through before the 500; the re-listed zone shows them.
     applied = [have("n%d" % i, "A", "h%d.example.com" % i, "192.0.2.%d" % (i + 1), comment=MARK) for i in range(2)]
-    done = cf.apply_dns_batches(client, "z", plan, 2, replan=lambda: cf.plan_dns_records(applied, desired))
+    done = dns_records.apply_dns_batches(
+        client, "z", plan, 2, replan=lambda: dns_records.plan_dns_records(applied, desired)
+    )
     assert done == 1 and client.waits == [1]
     assert client.posts[1] == {"posts": [plan.creates[2]]}  # only the missing record, no duplicate
 
@@ -424,36 +428,36 @@ PRO_ZONE = {"name": "example.org", "plan": {"legacy_id": "pro", "name": "Pro Web
 
 
 def test_plan_limits_per_plan():
-    assert cf.dns_plan_limits(FREE_ZONE)["records"] == 200
-    assert cf.dns_plan_limits(OLD_FREE_ZONE)["records"] == 1000
-    pro = cf.dns_plan_limits(PRO_ZONE)
+    assert dns.dns_plan_limits(FREE_ZONE)["records"] == 200
+    assert dns.dns_plan_limits(OLD_FREE_ZONE)["records"] == 1000
+    pro = dns.dns_plan_limits(PRO_ZONE)
     assert (pro["comment"], pro["tags"], pro["batch"], pro["records"]) == (500, True, 3500, 3500)
 
 
 def test_a_comment_pushed_past_the_limit_by_the_marker_names_both():
-    marker = cf.ownership_marker("comment", "x" * 40)
-    body = {"type": "TXT", "name": "note.example.com", "comment": cf.mark_comment("c" * 30, marker)}
-    (problem,) = cf.dns_limit_problems(FREE_ZONE, [body])
+    marker = dns.ownership_marker("comment", "x" * 40)
+    body = {"type": "TXT", "name": "note.example.com", "comment": dns.mark_comment("c" * 30, marker)}
+    (problem,) = dns.dns_limit_problems(FREE_ZONE, [body])
     assert "TXT note.example.com: the comment is 101 characters, zone example.com (Free Website) allows 100" in problem
     assert "the ownership marker" in problem and "may have at most 29" in problem
-    assert cf.dns_limit_problems(PRO_ZONE, [body]) == []
-    assert cf.dns_limit_problems(FREE_ZONE, [dict(body, comment=cf.mark_comment("c" * 29, marker))]) == []
+    assert dns.dns_limit_problems(PRO_ZONE, [body]) == []
+    assert dns.dns_limit_problems(FREE_ZONE, [dict(body, comment=dns.mark_comment("c" * 29, marker))]) == []
 
 
 def test_tags_quota_and_batch_size_on_free():
     body = {"type": "A", "name": "a.example.com", "tags": ["team:home"]}
-    problems = cf.dns_limit_problems(FREE_ZONE, [body], records_after=201, batch_size=500)
+    problems = dns.dns_limit_problems(FREE_ZONE, [body], records_after=201, batch_size=500)
     assert len(problems) == 3
     assert "allows no DNS record tags" in problems[0]
     assert "holds at most 200 DNS records; this change would leave 201" in problems[1]
     assert "batch_size 500" in problems[2] and "at most 200 changes" in problems[2]
-    assert cf.dns_limit_problems(PRO_ZONE, [body], records_after=201, batch_size=500) == []
+    assert dns.dns_limit_problems(PRO_ZONE, [body], records_after=201, batch_size=500) == []
 
 
 @pytest.mark.parametrize("tag", ["my.team:x", ":x", "no-colon", "sp ace:x"])
 def test_tags_need_a_plain_name_before_the_colon(tag):
-    with pytest.raises(cf.CloudflareInputError, match="name:value"):
-        cf.validate_record({"type": "A", "name": "a", "content": "192.0.2.1", "tags": [tag]}, "example.com")
+    with pytest.raises(errors.CloudflareInputError, match="name:value"):
+        dns.validate_record({"type": "A", "name": "a", "content": "192.0.2.1", "tags": [tag]}, "example.com")
 
 
 def test_flatten_cname_cannot_be_proxied():
@@ -464,6 +468,6 @@ def test_flatten_cname_cannot_be_proxied():
         "proxied": True,
         "settings": {"flatten_cname": True},
     }
-    with pytest.raises(cf.CloudflareInputError, match="flatten_cname cannot be combined with proxied"):
-        cf.validate_record(spec, "example.com")
-    assert cf.validate_record(dict(spec, proxied=False), "example.com")["settings"] == {"flatten_cname": True}
+    with pytest.raises(errors.CloudflareInputError, match="flatten_cname cannot be combined with proxied"):
+        dns.validate_record(spec, "example.com")
+    assert dns.validate_record(dict(spec, proxied=False), "example.com")["settings"] == {"flatten_cname": True}

@@ -7,7 +7,8 @@ from __future__ import annotations
 import base64
 
 import pytest
-from ansible_collections.homelab.mcp_edge.plugins.module_utils import _cloudflare as cf
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _errors as errors
+from ansible_collections.homelab.mcp_edge.plugins.module_utils import _tunnel as tunnel
 from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_tunnel as tunnel_mod
 from ansible_collections.homelab.mcp_edge.plugins.modules import cloudflare_tunnel_config as config_mod
 
@@ -32,7 +33,7 @@ class FakeTunnelClient:
         tid = path.split("/")[4]
         tun = next(t for t in self.tunnels if t["id"] == tid)
         if path.endswith("/token"):
-            return cf.encode_tunnel_token(ACCOUNT, tid, tun["secret"])
+            return tunnel.encode_tunnel_token(ACCOUNT, tid, tun["secret"])
         if path.endswith("/configurations"):
             return self.configs.get(tid, {"config": None, "version": 0})
         return dict(tun)
@@ -44,7 +45,7 @@ class FakeTunnelClient:
         self.tunnels.append(tun)
         out = {k: v for k, v in tun.items() if k != "secret"}
         out["credentials_file"] = {"TunnelSecret": tun["secret"]}
-        out["token"] = cf.encode_tunnel_token(ACCOUNT, tun["id"], tun["secret"])
+        out["token"] = tunnel.encode_tunnel_token(ACCOUNT, tun["id"], tun["secret"])
         return out
 
     def patch(self, path, json=None):
@@ -97,7 +98,7 @@ def run_tunnel(client, check_mode=False, no_log=True, **kw):
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_present_without_no_log_is_refused_before_any_request(check_mode):
     client = FakeTunnelClient()
-    with pytest.raises(cf.CloudflareInputError, match="set no_log: true on the task"):
+    with pytest.raises(errors.CloudflareInputError, match="set no_log: true on the task"):
         run_tunnel(client, check_mode=check_mode, no_log=False)
     assert client.calls == []
 
@@ -123,7 +124,7 @@ def test_remote_tunnel_returns_token_only():
     client = FakeTunnelClient()
     out = run_tunnel(client, config_src="cloudflare")
     assert out["token"] and "credentials" not in out
-    assert cf.decode_tunnel_token(out["token"])["t"] == out["tunnel"]["id"]
+    assert tunnel.decode_tunnel_token(out["token"])["t"] == out["tunnel"]["id"]
 
 
 def test_check_mode_and_diff():
@@ -148,7 +149,9 @@ def test_rotation_and_given_secret():
 def test_config_src_cannot_change():
     client = FakeTunnelClient()
     run_tunnel(client)
-    with pytest.raises(cf.CloudflareInputError, match=r"^config_src: the tunnel 'home' exists with config_src=local"):
+    with pytest.raises(
+        errors.CloudflareInputError, match=r"^config_src: the tunnel 'home' exists with config_src=local"
+    ):
         run_tunnel(client, config_src="cloudflare")
 
 
@@ -174,7 +177,7 @@ def rule(hostname=None, service="http://127.0.0.1:8080", path=None, origin_reque
 
 
 def test_build_config_converts_and_appends_catch_all():
-    ingress, origin = config_mod.build_config(
+    ingress, origin = tunnel.build_config(
         [
             rule(
                 "A.example.com",
@@ -199,8 +202,8 @@ def test_build_config_converts_and_appends_catch_all():
 
 
 def test_build_config_reports_every_problem():
-    with pytest.raises(cf.CloudflareInputError) as info:
-        config_mod.build_config(
+    with pytest.raises(errors.CloudflareInputError) as info:
+        tunnel.build_config(
             [rule("a.*.example.com"), rule(None, "hello_world"), rule("b.example.com", "ftp://x", "(")],
             {"bogus": 1},
             "http_status:404",
@@ -231,5 +234,5 @@ def test_tunnel_config_idempotent_and_diff():
 def test_tunnel_config_refuses_local_tunnel():
     client = FakeTunnelClient()
     run_tunnel(client, name="edge")
-    with pytest.raises(cf.CloudflareInputError, match="locally managed"):
+    with pytest.raises(errors.CloudflareInputError, match="locally managed"):
         config_mod.TunnelConfigManager(FakeCF(client, **config_params(rules=[rule("a.example.com")]))).run()

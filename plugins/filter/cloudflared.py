@@ -1,24 +1,23 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026 homelab.mcp_edge contributors
-"""Filters that turn the service description into cloudflared ingress rules and tunnel configs.
+"""The cloudflared role's tunnel model: the tunnels it runs, their config.yml and their secret files.
 
-* ``ingress_rules``: services -> validated ingress rules (catch-all last), fails naming every bad rule.
-* ``ingress_problems``: the list of problems of a rule list (empty when valid).
 * ``cloudflared_tunnel_problems``: every problem of the tunnels the ``cloudflared`` role would run.
 * ``cloudflared_tunnels``: those tunnels, normalised; ``part='public'`` (no secret at all: file paths,
   config.yml content, unit name, metrics port) or ``part='secret'`` (the credentials / token files).
 
 Messages never quote a secret (tunnel secret, token): they name the tunnel and the key only.
+The rules themselves are module_utils': ingress (``_ingress``), tokens, secrets and credentials
+(``_tunnel``), services (``_service_model``), ports and UUIDs (``_values``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._errors import CloudflareInputError
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import (
     DEFAULT_CATCH_ALL,
     LOG_LEVELS,
@@ -26,13 +25,18 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import (
     IngressError,
     build_ingress,
     config_problems,
-    ingress_problems,
     origin_request_to_camel,
 )
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
     ServiceModelError,
     normalize_services,
 )
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._tunnel import (
+    check_tunnel_secret,
+    decode_tunnel_token,
+    tunnel_credentials,
+)
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import is_port, is_uuid
 
 TUNNEL_MODES = ("local", "remote")
 TUNNEL_KEYS = frozenset(
@@ -54,37 +58,25 @@ TUNNEL_KEYS = frozenset(
     }
 )
 _TUNNEL_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
-_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _ACCOUNT_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 
 
-def _b64decode(value):
-    """Decode standard or URL-safe base64, padding optional; raise ValueError on bad input."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("empty")
-    text = value.strip()
-    text += "=" * (-len(text) % 4)
+def token_problem(token):
+    """Why ``token`` is not a tunnel token (never quoting it), or None when it is one."""
+    data = decode_tunnel_token(token) if isinstance(token, str) else {}
+    if not data:
+        return "the token is not base64-encoded JSON"
+    if not all(isinstance(data.get(key), str) and data[key] for key in "ats"):
+        return "the token's JSON lacks the keys a (account tag), t (tunnel id) and s (secret)"
+    return None
+
+
+def _secret_ok(secret):
     try:
-        if "-" in text or "_" in text:
-            return base64.urlsafe_b64decode(text)
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("not base64") from exc
-
-
-def decode_tunnel_token(token):
-    """Return the ``{a, t, s}`` mapping inside a tunnel token; ValueError (without the token) if it is not one."""
-    try:
-        data = json.loads(_b64decode(token).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError("the token is not base64-encoded JSON") from exc
-    if not isinstance(data, dict) or not all(isinstance(data.get(key), str) and data[key] for key in "ats"):
-        raise ValueError("the token's JSON lacks the keys a (account tag), t (tunnel id) and s (secret)")
-    return data
-
-
-def _int_port(value):
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+        check_tunnel_secret(secret.strip() if isinstance(secret, str) else "")
+    except CloudflareInputError:
+        return False
+    return True
 
 
 # In single-tunnel mode (cloudflared_tunnels empty) messages name the role variables instead.
@@ -155,8 +147,8 @@ def _normalize(tunnels, defaults, var_name, single=False):
 
         port = raw.get("metrics_port")
         if port is None:
-            port = base_port + index if _int_port(base_port) else base_port
-        if not _int_port(port):
+            port = base_port + index if is_port(base_port) else base_port
+        if not is_port(port):
             problems.append(f"{where}: {key('metrics_port')} must be an integer from 1 to 65535, got {port!r}.")
         elif port in metrics_owner:
             problems.append(
@@ -182,7 +174,7 @@ def _normalize(tunnels, defaults, var_name, single=False):
             tunnel_id = raw.get("tunnel_id")
             account_tag = raw.get("account_tag")
             secret = raw.get("secret")
-            if not isinstance(tunnel_id, str) or not _UUID_RE.match(tunnel_id.lower()):
+            if not is_uuid(tunnel_id):
                 problems.append(
                     f"{where}: a locally managed tunnel needs {key('tunnel_id')}, the tunnel's UUID (from the "
                     f"Cloudflare API or 'cloudflared tunnel list'), got {tunnel_id!r}."
@@ -192,10 +184,7 @@ def _normalize(tunnels, defaults, var_name, single=False):
                     f"{where}: a locally managed tunnel needs {key('account_tag')}, your Cloudflare account id, got "
                     f"{account_tag!r}."
                 )
-            try:
-                if len(_b64decode(secret)) < 32:
-                    raise ValueError("short")
-            except ValueError:
+            if not _secret_ok(secret):
                 problems.append(
                     f"{where}: a locally managed tunnel needs {key('secret')}, the tunnel secret (base64 of at "
                     "least 32 bytes, as the API returns it); it is missing or malformed (value not shown)."
@@ -206,12 +195,11 @@ def _normalize(tunnels, defaults, var_name, single=False):
             secret_file = {
                 "path": tunnel["credentials_path"],
                 "content": json.dumps(
-                    {
-                        "AccountTag": account_tag,
-                        "TunnelSecret": secret.strip() if isinstance(secret, str) else secret,
-                        "TunnelID": tunnel_id.lower() if isinstance(tunnel_id, str) else tunnel_id,
-                        "Endpoint": "",
-                    },
+                    tunnel_credentials(
+                        account_tag,
+                        tunnel_id.lower() if isinstance(tunnel_id, str) else tunnel_id,
+                        secret.strip() if isinstance(secret, str) else secret,
+                    ),
                     indent=2,
                     sort_keys=False,
                 )
@@ -220,12 +208,11 @@ def _normalize(tunnels, defaults, var_name, single=False):
             tunnel["run_args"] = ""
         elif mode == "remote":
             token = raw.get("token")
-            try:
-                decode_tunnel_token(token)
-            except ValueError as exc:
+            problem = token_problem(token)
+            if problem:
                 problems.append(
                     f"{where}: a remote-managed tunnel needs {key('token')}, the tunnel token from the Cloudflare "
-                    f"dashboard or API; it is missing or malformed: {exc} (value not shown)."
+                    f"dashboard or API; it is missing or malformed: {problem} (value not shown)."
                 )
             tunnel["token_path"] = f"{config_dir}/{name}.token"
             tunnel["run_args"] = f"--token-file {tunnel['token_path']}"
@@ -250,7 +237,7 @@ def _normalize(tunnels, defaults, var_name, single=False):
             services = None
         for sindex, service in enumerate(services or []):
             port = service.get("port")
-            if _int_port(port):
+            if is_port(port):
                 owner = "cloudflared_services" if single else f"{where}.services"
                 service_ports.setdefault(port, f"{owner}[{sindex}] (name '{service['name']}')")
         tunnel["hostnames"] = sorted({service["hostname"] for service in services or []})
@@ -318,31 +305,9 @@ def cloudflared_tunnels(tunnels, defaults=None, part="public", var_name="cloudfl
     raise AnsibleFilterError(f"cloudflared_tunnels: part must be 'public' or 'secret', got {part!r}.")
 
 
-def _ingress_rules(services, domain=None, extra_rules=None, catch_all=DEFAULT_CATCH_ALL):
-    try:
-        if domain is not None:
-            services = normalize_services(services, domain)
-        rules = build_ingress(services, extra_rules=extra_rules, catch_all=catch_all)
-    except (ServiceModelError, IngressError) as exc:
-        raise AnsibleFilterError(
-            f"{len(exc.problems)} problem(s) in the ingress rules:\n- " + "\n- ".join(exc.problems)
-        ) from None
-    return rules
-
-
-def _origin_request(settings):
-    try:
-        return origin_request_to_camel(settings)
-    except IngressError as exc:
-        raise AnsibleFilterError("\n".join(exc.problems)) from None
-
-
 class FilterModule:
     def filters(self):
         return {
-            "ingress_rules": _ingress_rules,
-            "ingress_problems": ingress_problems,
-            "origin_request": _origin_request,
             "cloudflared_tunnels": cloudflared_tunnels,
             "cloudflared_tunnel_problems": cloudflared_tunnel_problems,
         }

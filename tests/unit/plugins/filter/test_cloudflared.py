@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filters of plugins/filter/ingress.py: the tunnels the cloudflared role runs, and ingress rules."""
+"""Filters of plugins/filter/cloudflared.py: the tunnels the cloudflared role runs."""
 
 from __future__ import annotations
 
@@ -8,12 +8,19 @@ import json
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.homelab.mcp_edge.plugins.filter.ingress import (
+from ansible_collections.homelab.mcp_edge.plugins.filter.cloudflared import (
     FilterModule,
     cloudflared_tunnel_problems,
     cloudflared_tunnels,
-    decode_tunnel_token,
+    token_problem,
 )
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import (
+    IngressError,
+    build_ingress,
+    origin_request_to_camel,
+)
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import normalize_services
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._tunnel import decode_tunnel_token
 
 SECRET = base64.b64encode(b"s" * 32).decode()
 TOKEN = base64.b64encode(json.dumps({"a": "acct", "t": "tid", "s": SECRET}).encode()).decode()
@@ -34,13 +41,7 @@ REMOTE = {"name": "lab", "mode": "remote", "token": TOKEN}
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {
-        "ingress_rules",
-        "ingress_problems",
-        "origin_request",
-        "cloudflared_tunnels",
-        "cloudflared_tunnel_problems",
-    }
+    assert set(FilterModule().filters()) == {"cloudflared_tunnels", "cloudflared_tunnel_problems"}
 
 
 def test_local_and_remote_tunnels_public_part():
@@ -163,20 +164,25 @@ def test_filter_raises_with_all_problems():
 def test_decode_tunnel_token():
     assert decode_tunnel_token(TOKEN)["t"] == "tid"
     assert decode_tunnel_token(TOKEN.rstrip("="))["a"] == "acct"
+    assert token_problem(TOKEN) is None and token_problem(TOKEN.rstrip("=")) is None
     for bad in ("", "!!!", base64.b64encode(b"[]").decode()):
-        with pytest.raises(ValueError):
-            decode_tunnel_token(bad)
+        assert decode_tunnel_token(bad) == {}
+        assert token_problem(bad) == "the token is not base64-encoded JSON"
+    lacking = base64.b64encode(json.dumps({"a": "acct", "t": "tid"}).encode()).decode()
+    assert token_problem(lacking) == "the token's JSON lacks the keys a (account tag), t (tunnel id) and s (secret)"
+    assert token_problem(None) == "the token is not base64-encoded JSON"
 
 
-def test_ingress_rules_filter():
-    rules = FilterModule().filters()["ingress_rules"]
-    assert rules([{"name": "time", "port": 3001}], "example.com")[0]["hostname"] == "time.example.com"
-    with pytest.raises(AnsibleFilterError, match="bad service URL"):
-        rules([{"name": "time", "service_url": "http://127.0.0.1:1/x"}], "example.com")
-    origin = FilterModule().filters()["origin_request"]
-    assert origin({"ca_pool": "/x"}) == {"caPool": "/x"}
-    with pytest.raises(AnsibleFilterError):
-        origin({"nope": 1})
+def test_ingress_rules_and_origin_request_of_module_utils():
+    # What the ingress_rules and origin_request filters did (they had no consumer): module_utils' rules.
+    assert build_ingress(normalize_services([{"name": "time", "port": 3001}], "example.com"))[0]["hostname"] == (
+        "time.example.com"
+    )
+    with pytest.raises(IngressError, match="bad service URL"):
+        build_ingress(normalize_services([{"name": "time", "service_url": "http://127.0.0.1:1/x"}], "example.com"))
+    assert origin_request_to_camel({"ca_pool": "/x"}) == {"caPool": "/x"}
+    with pytest.raises(IngressError):
+        origin_request_to_camel({"nope": 1})
 
 
 def test_single_tunnel_messages_name_the_role_variables():
