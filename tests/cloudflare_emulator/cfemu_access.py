@@ -158,8 +158,13 @@ def _check_duration(value, field: str, allow_forever: bool = False) -> str:
     return value
 
 
+def _idps(ctx, account_id: str) -> list:
+    """The identity providers (login methods) of an account: seeded with an `account_id`, or for every account."""
+    return [i for i in ctx.store.data["identity_providers"] if i.get("_account") in (None, account_id)]
+
+
 def _idp_ids(ctx, account_id: str) -> set:
-    return {i["id"] for i in ctx.store.data["identity_providers"]}
+    return {i["id"] for i in _idps(ctx, account_id)}
 
 
 # --------------------------------------------------------------------------- rules
@@ -617,16 +622,16 @@ def delete_service_token(ctx):
 
 
 def list_idps(ctx):
-    _scope(ctx)
-    chunk, info = paginate(ctx.store.data["identity_providers"], ctx.query, default=25, minimum=1, maximum=1000)
-    return 200, copy.deepcopy(chunk), info
+    _unused, account_id = _scope(ctx)
+    chunk, info = paginate(_idps(ctx, account_id), ctx.query, default=25, minimum=1, maximum=1000)
+    return 200, [_strip(i) for i in chunk], info
 
 
 def get_idp(ctx):
-    _scope(ctx)
-    for idp in ctx.store.data["identity_providers"]:
+    _unused, account_id = _scope(ctx)
+    for idp in _idps(ctx, account_id):
         if idp["id"] == ctx.params["id"]:
-            return 200, copy.deepcopy(idp), None
+            return 200, _strip(idp), None
     raise not_found("identity provider")
 
 
@@ -711,13 +716,14 @@ def get_organization(ctx):
 
 
 def _routes() -> list:
-    routes = [("GET", "/accounts/{account}/access/organizations", get_organization, "access:read")]
+    routes = [("GET", "/accounts/{account}/access/organizations", get_organization, "access_org:read")]
     for base in ("/accounts/{account}/access", "/zones/{zone}/access"):
-        for name, lst, get, create, put, delete in (
-            ("apps", list_apps, get_app, create_app, put_app, delete_app),
-            ("groups", list_groups, get_group, create_group, put_group, delete_group),
+        for name, group, lst, get, create, put, delete in (
+            ("apps", "access_apps", list_apps, get_app, create_app, put_app, delete_app),
+            ("groups", "access_org", list_groups, get_group, create_group, put_group, delete_group),
             (
                 "service_tokens",
+                "access_service_tokens",
                 list_service_tokens,
                 get_service_token,
                 create_service_token,
@@ -726,32 +732,32 @@ def _routes() -> list:
             ),
         ):
             routes += [
-                ("GET", f"{base}/{name}", lst, "access:read"),
-                ("POST", f"{base}/{name}", create, "access:edit"),
-                ("GET", f"{base}/{name}/{{id}}", get, "access:read"),
-                ("PUT", f"{base}/{name}/{{id}}", put, "access:edit"),
-                ("DELETE", f"{base}/{name}/{{id}}", delete, "access:edit"),
+                ("GET", f"{base}/{name}", lst, f"{group}:read"),
+                ("POST", f"{base}/{name}", create, f"{group}:edit"),
+                ("GET", f"{base}/{name}/{{id}}", get, f"{group}:read"),
+                ("PUT", f"{base}/{name}/{{id}}", put, f"{group}:edit"),
+                ("DELETE", f"{base}/{name}/{{id}}", delete, f"{group}:edit"),
             ]
         routes += [
-            ("POST", f"{base}/service_tokens/{{id}}/rotate", rotate_service_token, "access:edit"),
-            ("POST", f"{base}/service_tokens/{{id}}/refresh", refresh_service_token, "access:edit"),
-            ("GET", f"{base}/identity_providers", list_idps, "access:read"),
-            ("GET", f"{base}/identity_providers/{{id}}", get_idp, "access:read"),
+            ("POST", f"{base}/service_tokens/{{id}}/rotate", rotate_service_token, "access_service_tokens:edit"),
+            ("POST", f"{base}/service_tokens/{{id}}/refresh", refresh_service_token, "access_service_tokens:edit"),
+            ("GET", f"{base}/identity_providers", list_idps, "access_org:read"),
+            ("GET", f"{base}/identity_providers/{{id}}", get_idp, "access_org:read"),
         ]
     base = "/accounts/{account}/access/tags"
     routes += [
-        ("GET", base, list_tags, "access:read"),
-        ("POST", base, create_tag, "access:edit"),
-        ("GET", base + "/{name}", get_tag, "access:read"),
-        ("DELETE", base + "/{name}", delete_tag, "access:edit"),
+        ("GET", base, list_tags, "access_apps:read"),
+        ("POST", base, create_tag, "access_apps:edit"),
+        ("GET", base + "/{name}", get_tag, "access_apps:read"),
+        ("DELETE", base + "/{name}", delete_tag, "access_apps:edit"),
     ]
     base = "/accounts/{account}/access/policies"
     routes += [
-        ("GET", base, list_policies, "access:read"),
-        ("POST", base, create_policy, "access:edit"),
-        ("GET", base + "/{id}", get_policy, "access:read"),
-        ("PUT", base + "/{id}", put_policy, "access:edit"),
-        ("DELETE", base + "/{id}", delete_policy, "access:edit"),
+        ("GET", base, list_policies, "access_apps:read"),
+        ("POST", base, create_policy, "access_apps:edit"),
+        ("GET", base + "/{id}", get_policy, "access_apps:read"),
+        ("PUT", base + "/{id}", put_policy, "access_apps:edit"),
+        ("DELETE", base + "/{id}", delete_policy, "access_apps:edit"),
     ]
     return routes
 

@@ -212,8 +212,10 @@ class Store:
                     "activated_on": created,
                 }
             )
+        # An identity provider seeded with `account_id` belongs to that account only; without, to every account.
         idps = [
             {"id": i["id"], "name": i.get("name", i["type"]), "type": i["type"], "config": i.get("config", {})}
+            | ({"_account": i["account_id"]} if i.get("account_id") else {})
             for i in seed.get("identity_providers", [])
         ]
         # Each account's Zero Trust organization: the account's own `team_name`, else the seed's;

@@ -117,10 +117,20 @@ AUTH_ROUTES = [
 
 
 def permitted(perms: list, needed: str) -> bool:
+    """Whether a token's permissions cover ``needed`` (``resource:read|edit``).
+
+    ``edit`` implies ``read``. Access is split like the dashboard's permission groups: ``access_apps``
+    (Apps and Policies), ``access_service_tokens`` (Service Tokens), ``access_org`` (Organizations,
+    Identity Providers, and Groups); ``access:<level>`` grants all three.
+    """
     if needed == "any" or "#all" in perms or "*" in perms or needed in perms:
         return True
     resource, _unused, level = needed.partition(":")
-    return level == "read" and f"{resource}:edit" in perms
+    held = {resource}
+    if resource.startswith("access_"):
+        held.add("access")
+    levels = ("read", "edit") if level == "read" else ("edit",)
+    return any(f"{r}:{lv}" in perms for r in held for lv in levels)
 
 
 # --------------------------------------------------------------------------- router
@@ -536,6 +546,19 @@ class Handler(BaseHTTPRequestHandler):
                 emu.store.data["access_organizations"] = orgs
                 emu.store.save()
             return 200, {"account_id": m.group(1), "team_name": team}
+        m = re.match(r"^/zones/([^/]+)$", sub)
+        if m and method == "POST":
+            # {"status": "pending"} sets a zone's status (reset restores the seed's).
+            status = body.get("status")
+            if status not in ("active", "pending", "initializing", "moved", "deleted", "deactivated"):
+                raise ValueError("status must be active, pending, initializing, moved, deleted or deactivated")
+            with emu.store.lock:
+                zone = next((z for z in emu.store.data["zones"] if z["id"] == m.group(1)), None)
+                if zone is None:
+                    return 404, {"error": "zone not found"}
+                zone["status"] = status
+                emu.store.save()
+            return 200, {"id": m.group(1), "status": status}
         m = re.match(r"^/tokens/([^/]+)$", sub)
         if m and method == "POST":
             status = body.get("status")
