@@ -86,6 +86,11 @@ def test_invalid_inventory_fails_in_preflight(catalogue_results, index):
     play, task, msg = failures[0]
     assert play == PREFLIGHT_PLAY, f"{case['name']}: failed in {play} / {task}: {msg}"
     assert case["expect"] in msg, f"{case['name']}: {msg!r}"
+    # The cause is named: never Ansible's "Unknown error" or only a no_log "censored" notice.
+    assert "Unknown error" not in msg and "censored" not in msg, f"{case['name']}: {msg!r}"
+    # A message about one setting names only that one (e.g. not the role's every rule).
+    for other in case.get("not_named", []):
+        assert other not in msg, f"{case['name']}: {other} named in {msg!r}"
     assert changed_tasks(result) == []
 
 
