@@ -276,6 +276,18 @@ def test_installed_tarball_documents_and_parses(tarball: Path, tmp_path: Path, e
     playbook = [_tool("ansible-playbook"), "--syntax-check", "-i", "localhost,", "homelab.mcp_edge.site"]
     assert f"{installed}/playbooks/site.yml" in _run(playbook, tmp_path, env).stdout
 
+    # Every module, filter and role of the collection documents itself from the installed tarball.
+    wanted = {
+        "module": sorted(p.stem for p in (REPO / "plugins/modules").glob("*.py") if p.stem != "__init__"),
+        "filter": sorted(p.stem for p in (REPO / "plugins/filter").glob("*.yml")),
+        "role": sorted(p.parent.parent.name for p in (REPO / "roles").glob("*/meta/argument_specs.yml")),
+    }
+    assert len(wanted["module"]) >= 15 and len(wanted["filter"]) >= 19 and len(wanted["role"]) >= 9
+    for kind, names in wanted.items():
+        fqcns = [f"homelab.mcp_edge.{name}" for name in names]
+        docs = json.loads(_run([_tool("ansible-doc"), "--json", "-t", kind, *fqcns], tmp_path, env).stdout)
+        assert set(docs) == set(fqcns), f"{kind}s without docs from the tarball: {sorted(set(fqcns) - set(docs))}"
+
 
 # --- the user-facing requirements and the two install routes -----------------------------------
 
