@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources" / "tests"))
-from verify_common import PROJECT, mcp_probe, target_of
+from verify_common import PROJECT, emulator, mcp_probe, target_of
 
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 WORK = EPHEMERAL / "quickstart"
@@ -33,12 +32,6 @@ CALLS = {
     "time": ["--call", "get_current_time", "--args", json.dumps({"timezone": "UTC"}), "--expect", "UTC"],
     "notes": ["--call", "list_notes"],
 }
-
-
-def emulator(path):
-    port = (EPHEMERAL / "emulator.port").read_text().strip()
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/__emulator/{path}", timeout=10) as resp:
-        return json.load(resp)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@
   network namespace (``nsenter -n``), so it reaches the target's 127.0.0.1 as cloudflared there would.
 * Docker look-ups through the target's own engine (inspect, environment, health).
 * ``systemctl show`` properties as a dict.
+* The Cloudflare API emulator's control API, at the port the scenario's prepare wrote to the
+  ephemeral directory (``emulator.port``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -99,3 +102,10 @@ def systemctl_show(host, unit, *props):
     """``systemctl show`` of the given properties as a dict."""
     out = host.check_output(f"systemctl show {unit} " + " ".join(f"-p {p}" for p in props))
     return dict(line.split("=", 1) for line in out.splitlines())
+
+
+def emulator(path):
+    """GET ``/__emulator/<path>`` of the scenario's emulator (its port is in ``emulator.port``)."""
+    port = (Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "emulator.port").read_text().strip()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/__emulator/{path}", timeout=10) as resp:
+        return json.load(resp)

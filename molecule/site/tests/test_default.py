@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from functools import cache
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources" / "tests"))
-from verify_common import PROJECT, decrypt, load_vars, mcp_probe, target_of
+from verify_common import PROJECT, decrypt, emulator, load_vars, mcp_probe, target_of
 
 SCENARIO = Path(__file__).resolve().parents[1]
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
@@ -35,12 +34,6 @@ MCP = [s for s in SERVICES if s["kind"] == "mcp"]
 @cache
 def secret(name):
     return decrypt(SCENARIO, VAULT[name])
-
-
-def emulator(path):
-    port = (EPHEMERAL / "emulator.port").read_text().strip()
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/__emulator/{path}", timeout=10) as resp:
-        return json.load(resp)
 
 
 @pytest.fixture(scope="module")
