@@ -34,9 +34,12 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model im
 )
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import is_port
 
-# The container labels of the collection (the roles' vars and playbooks/teardown.yml spell the same names).
+# The labels the collection puts on its containers, networks and volumes: defined here only; the roles
+# read them through the managed_labels and managed_label_filter filters.
 LABEL_PREFIX = "io.homelab.mcp_edge"
 MANAGED_LABEL = f"{LABEL_PREFIX}.managed"
+ROLE_LABEL = f"{LABEL_PREFIX}.role"
+SERVICE_LABEL = f"{LABEL_PREFIX}.service"
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MEMORY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?[bkmgBKMG]?$")
 # Not _values.go_duration_seconds on purpose: a healthcheck duration here is one whole-number term (10s).
@@ -497,11 +500,7 @@ def container_specs(services, settings):
             health_url = None
             default_test = settings["healthcheck_test"]
             gateway_name = None
-        labels = {
-            MANAGED_LABEL: "true",
-            f"{LABEL_PREFIX}.role": "mcp_servers",
-            f"{LABEL_PREFIX}.service": name,
-        }
+        labels = managed_labels("mcp_servers", name)
         tmpfs = service.get("tmpfs", settings.get("tmpfs") or [])
         specs.append(
             {
@@ -540,6 +539,23 @@ def container_specs(services, settings):
     return specs
 
 
+def managed_labels(role="", service=""):
+    """The labels that mark an object as the collection's: always managed, then role and service when given."""
+    labels = {MANAGED_LABEL: "true"}
+    if role:
+        labels[ROLE_LABEL] = role
+    if service:
+        labels[SERVICE_LABEL] = service
+    return labels
+
+
+def managed_label_filter(role):
+    """The Docker label filter (``key=value``) that finds what ``role`` made."""
+    if not role:
+        raise AnsibleFilterError("managed_label_filter needs a role name (for example 'n8n')")
+    return f"{ROLE_LABEL}={role}"
+
+
 def _mcp_container_specs(services, settings):
     return container_specs(services, settings)
 
@@ -559,4 +575,6 @@ class FilterModule:
             "service_problems": _service_problems_filter,
             "mcp_container_problems": _mcp_container_problems,
             "mcp_container_specs": _mcp_container_specs,
+            "managed_labels": managed_labels,
+            "managed_label_filter": managed_label_filter,
         }

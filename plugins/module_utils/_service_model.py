@@ -125,6 +125,12 @@ def unknown_key_problems(service, kind, where):
     return problems
 
 
+def _claim(seen, key, index):
+    """Record that entry ``index`` uses ``key``; the index of the entry that had it first, else None."""
+    owner = seen.setdefault(key, index)
+    return None if owner == index else owner
+
+
 def normalize_services(services, domain, var_name="homelab_services", domain_var="homelab_domain"):
     """Validate ``services`` and return new dicts with derived fields filled in.
 
@@ -166,9 +172,9 @@ def normalize_services(services, domain, var_name="homelab_services", domain_var
 
         problems.extend(unknown_key_problems(service, kind, where))
 
-        if name in seen_names:
-            problems.append(f"{where}: the name '{name}' is already used by {var_name}[{seen_names[name]}].")
-        seen_names.setdefault(name, index)
+        owner = _claim(seen_names, name, index)
+        if owner is not None:
+            problems.append(f"{where}: the name '{name}' is already used by {var_name}[{owner}].")
 
         port = service.get("port")
         if port is None and "service_url" not in service:
@@ -176,12 +182,12 @@ def normalize_services(services, domain, var_name="homelab_services", domain_var
         elif port is not None and not is_port(port):
             problems.append(f"{where}: 'port' must be an integer from 1 to 65535, got {port!r}.")
         elif port is not None:
-            if port in seen_ports:
+            owner = _claim(seen_ports, port, index)
+            if owner is not None:
                 problems.append(
-                    f"{where}: port {port} is already used by {var_name}[{seen_ports[port]}]; every service "
+                    f"{where}: port {port} is already used by {var_name}[{owner}]; every service "
                     "needs its own 127.0.0.1 port."
                 )
-            seen_ports.setdefault(port, index)
 
         hostname = service.get("hostname")
         if hostname is None:
@@ -202,14 +208,13 @@ def normalize_services(services, domain, var_name="homelab_services", domain_var
             hostname = hostname.lower().rstrip(".")
         if hostname:
             service["hostname"] = hostname
-            if hostname in seen_hosts and not service.get("path"):
-                other = services[seen_hosts[hostname]]
-                if not (isinstance(other, dict) and other.get("path")):
-                    problems.append(
-                        f"{where}: hostname '{hostname}' is already used by {var_name}[{seen_hosts[hostname]}]; "
-                        "give one of them a 'path' or a different 'hostname'."
-                    )
-            seen_hosts.setdefault(hostname, index)
+            owner = _claim(seen_hosts, hostname, index)
+            # Two services may share a hostname when paths tell them apart.
+            if owner is not None and not service.get("path") and not (services[owner] or {}).get("path"):
+                problems.append(
+                    f"{where}: hostname '{hostname}' is already used by {var_name}[{owner}]; "
+                    "give one of them a 'path' or a different 'hostname'."
+                )
 
         url = service.get("service_url")
         if url is None:

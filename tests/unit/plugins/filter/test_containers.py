@@ -15,6 +15,8 @@ from ansible_collections.homelab.mcp_edge.plugins.filter.containers import (
     container_specs,
     host_mount_problem,
     is_root_user,
+    managed_label_filter,
+    managed_labels,
 )
 
 _ROOT = Path(__file__).resolve().parents[4]
@@ -69,7 +71,13 @@ def services():
 
 
 def test_filters_registered():
-    assert set(FilterModule().filters()) == {"mcp_container_problems", "mcp_container_specs", "service_problems"}
+    assert set(FilterModule().filters()) == {
+        "mcp_container_problems",
+        "mcp_container_specs",
+        "service_problems",
+        "managed_labels",
+        "managed_label_filter",
+    }
 
 
 def test_good_services_have_no_problems():
@@ -307,3 +315,12 @@ def test_egress_travels_in_the_spec_and_must_agree_on_a_shared_network():
     )
     svc[1]["egress"] = [{"to": "nas.lan", "ports": [5432]}]
     assert container_problems(svc, dict(SETTINGS, network_mode="shared")) == []
+
+
+def test_managed_labels_are_the_one_definition_the_roles_read():
+    assert managed_labels() == {"io.homelab.mcp_edge.managed": "true"}
+    assert managed_labels("n8n") == {"io.homelab.mcp_edge.managed": "true", "io.homelab.mcp_edge.role": "n8n"}
+    assert managed_labels("n8n", "n8n-postgres")["io.homelab.mcp_edge.service"] == "n8n-postgres"
+    assert managed_label_filter("mcp_servers") == "io.homelab.mcp_edge.role=mcp_servers"
+    with pytest.raises(AnsibleFilterError, match="needs a role name"):
+        managed_label_filter("")
