@@ -2,7 +2,8 @@
 # Copyright (c) 2026 homelab.mcp_edge contributors
 """Record the tunnels' state on the target for verify: snapshot.py NAME BASE64_JSON_RESULT.
 
-Per unit: MainPID, InvocationID, NRestarts, ActiveState and how often it started (the test double
+Per unit: MainPID, InvocationID, NRestarts, ActiveState, when its process started and when it
+became active (monotonic microseconds) and how often it started (the test double
 logs "Starting tunnel" once per start); per tunnel file: its SHA-256; the cloudflared package as dpkg
 knows it (version and selection; null where it is not installed as a package); plus the play's result.
 """
@@ -26,7 +27,14 @@ FILES = (
 
 def unit_state(unit):
     show = subprocess.run(
-        ["systemctl", "show", "-p", "MainPID", "-p", "InvocationID", "-p", "NRestarts", "-p", "ActiveState", unit],
+        [
+            "systemctl",
+            "show",
+            *("-p", "MainPID", "-p", "InvocationID", "-p", "NRestarts", "-p", "ActiveState"),
+            # CLOCK_MONOTONIC is the kernel's, shared by every container: comparable across hosts.
+            *("-p", "ExecMainStartTimestampMonotonic", "-p", "ActiveEnterTimestampMonotonic"),
+            unit,
+        ],
         check=True,
         capture_output=True,
         text=True,

@@ -10,7 +10,9 @@ side_effect.yml wrote to /var/tmp/cloudflared-molecule.
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -298,3 +300,58 @@ def test_deb_wrong_pin_fails_and_changes_nothing(host):
     assert after["files"] == good["files"], "a tunnel file changed"
     for name in TUNNELS:
         assert _unit_state(good, name) == _unit_state(after, name), f"cloudflared@{name} was touched"
+
+
+# --------------------------------------------------------------------------------------------------
+# Rolling restart through homelab.mcp_edge.cloudflared (serial 1), both hosts (side_effect.yml)
+# --------------------------------------------------------------------------------------------------
+
+
+def _rolling():
+    return json.loads((Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "rolling.json").read_text())
+
+
+def _home_unit(snapshot):
+    return snapshot["units"]["cloudflared@home"]
+
+
+def test_rolling_restart_starts_the_next_host_only_after_the_previous_one_is_ready():
+    run = _rolling()["rolling"]
+    assert run["rc"] == 0, "\n".join(run["stdout_tail"])
+    restarted = {}
+    for name, after in run["after"].items():
+        before = _home_unit(run["before"][name])
+        unit = _home_unit(after)
+        assert unit["InvocationID"] != before["InvocationID"], f"{name}: home was not restarted"
+        assert unit["ActiveState"] == "active"
+        restarted[name] = (int(unit["ExecMainStartTimestampMonotonic"]), int(unit["ActiveEnterTimestampMonotonic"]))
+    (first, (start1, ready1)), (second, (start2, ready2)) = sorted(restarted.items(), key=lambda item: item[1][0])
+    print(
+        f"{first}: restart began, ready {(ready1 - start1) / 1e6:.1f} s later; {second}: restart began "
+        f"{(start2 - ready1) / 1e6:.1f} s after {first} was ready, ready {(ready2 - start2) / 1e6:.1f} s later"
+    )
+    # The double took 3 s to connect: the gate really waited, and the second host waited for it.
+    assert ready1 - start1 >= 3_000_000
+    assert start2 >= ready1, f"{second} restarted before {first} was ready"
+
+
+def test_a_host_failing_its_health_gate_stops_the_roll_before_the_next_host():
+    run = _rolling()["gate_held"]
+    assert run["rc"] != 0
+    touched = [name for name in run["after"] if _home_unit(run["after"][name]) != _home_unit(run["before"][name])]
+    assert len(touched) == 1, f"exactly one host may have been touched, got {touched}"
+    (other,) = set(run["after"]) - set(touched)
+    assert run["after"][other] == run["before"][other], f"{other} was touched while {touched[0]} was not ready"
+    # The play stopped at the failed host: it failed there, and the other host ran no task at all.
+    assert [line for line in run["fatal"] if f"[{touched[0]}]" in line], run["fatal"]
+    assert not [line for line in run["fatal"] if f"[{other}]" in line], run["fatal"]
+    recap = {line.split()[0]: line for line in run["recap"]}
+    assert re.search(r"failed=1", recap[touched[0]]), run["recap"]
+    assert other not in recap or re.search(r" ok=0 ", recap[other]), run["recap"]
+
+
+def test_the_roll_recovers_once_the_tunnel_connects_again():
+    run = _rolling()["recovered"]
+    assert run["rc"] == 0, "\n".join(run["stdout_tail"])
+    for name, after in run["after"].items():
+        assert _home_unit(after)["ActiveState"] == "active", name

@@ -180,7 +180,7 @@ def sd_notify(message):
     return True
 
 
-def make_handler(tunnel_id, connector_id, started):
+def make_handler(tunnel_id, connector_id, started, connected):
     class Handler(BaseHTTPRequestHandler):
         server_version = "cloudflared-test-double"
 
@@ -194,8 +194,11 @@ def make_handler(tunnel_id, connector_id, started):
 
         def do_GET(self):
             if self.path == "/ready":
-                body = {"status": 200, "readyConnections": HA_CONNECTIONS, "connectorId": connector_id}
-                self._send(200, json.dumps(body), "application/json")
+                # As cloudflared: 503 with no ready connection until the first one is registered.
+                count = HA_CONNECTIONS if connected.is_set() else 0
+                code = 200 if count else 503
+                body = {"status": code, "readyConnections": count, "connectorId": connector_id}
+                self._send(code, json.dumps(body), "application/json")
             elif self.path == "/metrics":
                 lines = [
                     "# HELP build_info Build and version information",
@@ -254,7 +257,8 @@ def cmd_run(flags, positionals, config):
     log("INF", f"Version {VERSION} (NOT Cloudflare's cloudflared: a test double, it connects nowhere)")
     log("INF", "Generated Connector ID: " + connector_id)
     try:
-        server = ThreadingHTTPServer((host, int(port or 0)), make_handler(tunnel_id, connector_id, started))
+        connected = threading.Event()
+        server = ThreadingHTTPServer((host, int(port or 0)), make_handler(tunnel_id, connector_id, started, connected))
     except (OSError, ValueError) as exc:
         log("ERR", f'Error opening metrics server listener error="{exc}"')
         return 1
@@ -263,6 +267,19 @@ def cmd_run(flags, positionals, config):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     protocol = config.get("protocol", "auto")
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        log("INF", f"Initiating graceful shutdown due to signal {signal.Signals(signum).name.lower()} ...")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    # Test knob, not a cloudflared setting: how long registering the first connection takes (the real
+    # binary needs a moment, and forever without network). Until then /ready says 503 and systemd
+    # hears no READY=1, as with cloudflared; the tests use it to hold a host's health gate.
+    if stop.wait(connect_delay()):
+        return stopped(server)
     for index in range(HA_CONNECTIONS):
         log(
             "INF",
@@ -274,18 +291,26 @@ def cmd_run(flags, positionals, config):
             location="test-double",
             protocol="quic" if protocol == "auto" else protocol,
         )
+    connected.set()
     sd_notify("READY=1\nSTATUS=Serving 4 test-double connections")
-
-    stop = threading.Event()
-
-    def on_signal(signum, _frame):
-        log("INF", f"Initiating graceful shutdown due to signal {signal.Signals(signum).name.lower()} ...")
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     while not stop.wait(3600):
         pass
+    return stopped(server)
+
+
+def connect_delay():
+    """Seconds from CLOUDFLARED_DOUBLE_CONNECT_DELAY (default 0); a bad value is a usage error."""
+    raw = os.environ.get("CLOUDFLARED_DOUBLE_CONNECT_DELAY", "0")
+    try:
+        delay = float(raw)
+    except ValueError:
+        raise UsageError(f"CLOUDFLARED_DOUBLE_CONNECT_DELAY must be a number of seconds, got {raw!r}") from None
+    if delay > 0:
+        log("INF", f"Test double: registering the first connection takes {delay:g} s")
+    return max(delay, 0.0)
+
+
+def stopped(server):
     sd_notify("STOPPING=1")
     server.shutdown()
     server.server_close()

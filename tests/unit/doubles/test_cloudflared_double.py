@@ -8,10 +8,16 @@ cloudflared's Go source. The double's ingress model shares no code with plugins/
 from __future__ import annotations
 
 import ast
+import base64
 import json
+import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -751,3 +757,62 @@ def test_build_deb(tmp_path):
     assert deb.is_file() and str(deb) in result.stdout
     info = subprocess.run(["dpkg-deb", "--info", str(deb)], check=True, capture_output=True, text=True).stdout
     assert "Package: cloudflared" in info and "TEST DOUBLE" in info
+
+
+def _ready(port):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/ready" % port, timeout=2) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_run_is_not_ready_until_its_first_connection_registers():
+    """CLOUDFLARED_DOUBLE_CONNECT_DELAY holds /ready at 503 (as cloudflared before it connects)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = base64.b64encode(json.dumps({"a": "acct", "t": "tunnel-id", "s": "c2VjcmV0"}).encode()).decode()
+    env = dict(os.environ, CLOUDFLARED_DOUBLE_CONNECT_DELAY="2", TUNNEL_TOKEN=token)
+    proc = subprocess.Popen(
+        [sys.executable, str(DOUBLE), "tunnel", "--metrics", "127.0.0.1:%d" % port, "run"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        seen = []
+        while time.monotonic() < deadline:
+            try:
+                status, body = _ready(port)
+            except OSError:
+                time.sleep(0.1)
+                continue
+            seen.append((status, body["readyConnections"]))
+            if status == 200:
+                break
+            time.sleep(0.2)
+        assert seen[0] == (503, 0), seen
+        assert seen[-1] == (200, 4), seen
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "registering the first connection takes 2 s" in err
+    assert err.index("takes 2 s") < err.index("Registered tunnel connection")
+
+
+def test_run_refuses_a_connect_delay_that_is_not_a_number():
+    token = base64.b64encode(json.dumps({"a": "acct", "t": "tunnel-id", "s": "c2VjcmV0"}).encode()).decode()
+    env = dict(os.environ, CLOUDFLARED_DOUBLE_CONNECT_DELAY="soon", TUNNEL_TOKEN=token)
+    result = subprocess.run(
+        [sys.executable, str(DOUBLE), "tunnel", "--metrics", "127.0.0.1:0", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "CLOUDFLARED_DOUBLE_CONNECT_DELAY must be a number of seconds, got 'soon'" in result.stderr
