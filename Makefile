@@ -77,6 +77,10 @@ integration: venv ## Modules run by ansible-playbook against the local Cloudflar
 molecule: venv images ## Every Molecule scenario, in MOLECULE_LANES parallel lanes (SCENARIOS="a b" to pick)
 	@scripts/molecule-lanes.sh $(MOLECULE_LANES) $(SCENARIOS)
 
+.PHONY: bench
+bench: venv ## Scale benchmark (edge role at 1/10/30 services, DNS at 200/1,000 records) against the emulator; not part of make test
+	$(BIN)/python tests/benchmark/scale_benchmark.py
+
 .PHONY: test-quick
 test-quick: lint sanity unit integration ## Everything but Molecule
 
