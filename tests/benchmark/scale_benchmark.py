@@ -196,44 +196,38 @@ def goals(edge):
     return out
 
 
+def table(title, size_header, rows, size_key):
+    """One Markdown table: per size, the first run's and the no-op's requests, writes and seconds."""
+    lines = [
+        "",
+        title,
+        "",
+        "| %s | first run: requests | writes | seconds | no-op: requests | writes | seconds |" % size_header,
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        cells = [format(r[size_key], ",")]
+        for run in (r["first"], r["noop"]):
+            cells += ["%d" % run["requests"], "%d" % run["writes"], "%.2f" % run["seconds"]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def report(info, edge, dns, dns_zone, verdicts):
     lines = [
         "Machine: %s, %s CPUs (load average %.2f at start); Python %s; ansible-core %s"
         % (info["cpu"], info["cpus"], info["load_average_1m"], info["python"], info["ansible_core"]),
-        "",
-        "cloudflare_edge role (tests/integration/playbooks/edge.yml), each size from an empty account:",
-        "",
-        "| services | first run: requests | writes | seconds | no-op: requests | writes | seconds |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in edge:
-        f, n = r["first"], r["noop"]
-        lines.append(
-            "| %d | %d | %d | %.2f | %d | %d | %.2f |"
-            % (r["services"], f["requests"], f["writes"], f["seconds"], n["requests"], n["writes"], n["seconds"])
-        )
+    lines += table(
+        "cloudflare_edge role (tests/integration/playbooks/edge.yml), each size from an empty account:",
+        "services",
+        edge,
+        "services",
+    )
     if dns:
-        lines += [
-            "",
-            "DNS module (homelab.mcp_edge.cloudflare_dns_records, zone %s):" % dns_zone,
-            "",
-            "| DNS records | first run: requests | writes | seconds | no-op: requests | writes | seconds |",
-            "|---:|---:|---:|---:|---:|---:|---:|",
-        ]
-        for r in dns:
-            f, n = r["first"], r["noop"]
-            lines.append(
-                "| %s | %d | %d | %.2f | %d | %d | %.2f |"
-                % (
-                    format(r["records"], ","),
-                    f["requests"],
-                    f["writes"],
-                    f["seconds"],
-                    n["requests"],
-                    n["writes"],
-                    n["seconds"],
-                )
-            )
+        lines += table(
+            "DNS module (homelab.mcp_edge.cloudflare_dns_records, zone %s):" % dns_zone, "DNS records", dns, "records"
+        )
     lines.append("")
     for name, passed, detail in verdicts:
         verdict = "n/a " if passed is None else ("PASS" if passed else "FAIL")
