@@ -31,10 +31,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
-from conftest import _playbook_runner, start_emulator, stop_emulator  # noqa: E402
+from conftest import WRITE_METHODS, _playbook_runner, start_emulator, stop_emulator  # noqa: E402
 
 DNS_BENCHMARK = Path(__file__).resolve().parent / "dns_benchmark.py"
-WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class _TmpFactory:
@@ -75,15 +74,6 @@ def machine():
     }
 
 
-def by_route(requests):
-    out = {}
-    for r in requests:
-        # The emulator's route already reads "METHOD /pattern"; unmatched paths have none.
-        key = r.get("route") or "%s %s" % (r["method"], r["path"])
-        out[key] = out.get(key, 0) + 1
-    return out
-
-
 def brief(row):
     return "%d requests (%d writes) %.2f s" % (row["requests"], row["writes"], row["seconds"])
 
@@ -96,13 +86,13 @@ def edge_run(run, emulator, extra_vars, label):
     if result.failed:
         sys.stderr.write(result.output[-4000:])
         raise SystemExit("edge playbook failed (%s): %r" % (label, result))
-    reqs = emulator.requests()
+    counted = emulator.counters()
     return {
-        "requests": len(reqs),
-        "writes": sum(1 for r in reqs if r["method"] in WRITE_METHODS),
+        "requests": counted["total"],
+        "writes": counted["writes"],
         "seconds": round(elapsed, 2),
         "changed": result.changed,
-        "routes": by_route(reqs),
+        "routes": counted["by_route"],
     }
 
 

@@ -213,6 +213,13 @@ def stop_emulator(emu):
 
 # The task in which a playbook hands the tests the registered results of its no_log tasks.
 RESULTS_TASK = "Results for the tests"
+# What the emulator counts as a write (its /counters "writes" uses the same methods).
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def write_requests(requests):
+    """The writes among the emulator's logged ``requests``, in order."""
+    return [r for r in requests if r["method"] in WRITE_METHODS]
 
 
 class PlaybookResult:

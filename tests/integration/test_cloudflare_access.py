@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from conftest import write_requests
 
 ACCESS_KINDS = ("service_tokens", "access_groups", "access_policies", "access_apps")
 VOLATILE = {"id", "aud", "created_at", "updated_at", "expires_at", "client_id", "last_seen_at", "app_count"}
@@ -41,10 +42,6 @@ def comparable(objects):
 
 def names(objects, kind):
     return sorted(o["name"] for o in objects[kind])
-
-
-def writes(requests):
-    return [r for r in requests if r["method"] in ("POST", "PUT", "PATCH", "DELETE")]
 
 
 def run_step(runner, emulator, snapshots, key, playbook, **kwargs):
@@ -80,7 +77,7 @@ def lifecycle(_runner, emulator, tmp_path_factory):
 def test_check_mode_on_empty_account_writes_nothing(lifecycle):
     snap = lifecycle["check_empty"]
     res = snap["result"]
-    assert writes(snap["requests"]) == []
+    assert write_requests(snap["requests"]) == []
     assert all(not objs for objs in snap["objects"].values())
     for task in ("Service token claude-desktop", "Group admins", "Policy owner", "Policy mcp-clients"):
         assert res[task]["changed"] is True, task
@@ -130,7 +127,7 @@ def test_apply_creates_everything(lifecycle):
 def test_repeat_changes_nothing_with_reads_only(lifecycle):
     snap = lifecycle["repeat"]
     res = snap["result"]
-    assert writes(snap["requests"]) == []
+    assert write_requests(snap["requests"]) == []
     assert res.changed == 0, res.stats
     assert comparable(snap["objects"]) == comparable(lifecycle["apply"]["objects"])
     # Fewest calls: one listing per resource kind a task needs (account id given).
@@ -151,7 +148,7 @@ def test_repeat_changes_nothing_with_reads_only(lifecycle):
 def test_check_mode_update_reports_and_writes_nothing(lifecycle):
     snap = lifecycle["check_update"]
     res = snap["result"]
-    assert writes(snap["requests"]) == []
+    assert write_requests(snap["requests"]) == []
     assert comparable(snap["objects"]) == comparable(lifecycle["apply"]["objects"])
     assert res["Group admins"]["changed"] is True
     assert res["Group admins"]["diff"]["after"]["exclude"] == [{"geo": {"country_code": "KP"}}]
@@ -166,7 +163,7 @@ def test_update_changes_only_what_was_asked(lifecycle):
     snap = lifecycle["update"]
     res, objs = snap["result"], snap["objects"]
     ids = {o["name"]: o["id"] for kind in objs.values() for o in kind}
-    assert [(r["method"], r["route"]) for r in writes(snap["requests"])] == [
+    assert [(r["method"], r["route"]) for r in write_requests(snap["requests"])] == [
         ("PUT", "PUT /accounts/:id/access/service_tokens/:id"),
         ("PUT", "PUT /accounts/:id/access/groups/:id"),
         ("PUT", "PUT /accounts/:id/access/policies/:id"),
@@ -189,13 +186,13 @@ def test_update_changes_only_what_was_asked(lifecycle):
     assert [d["uri"] for d in n8n["destinations"]] == ["automation.example.com", "n8n.example.com/webhook"]
     assert next(t for t in objs["service_tokens"] if t["name"] == "ci")["duration"] == "8760h"
     again = lifecycle["update_repeat"]
-    assert writes(again["requests"]) == [] and again["result"].changed == 0
+    assert write_requests(again["requests"]) == [] and again["result"].changed == 0
 
 
 def test_teardown(lifecycle):
     snap = lifecycle["teardown"]
     assert all(not objs for objs in snap["objects"].values())
-    assert [r["method"] for r in writes(snap["requests"])] == ["DELETE"] * 7
+    assert [r["method"] for r in write_requests(snap["requests"])] == ["DELETE"] * 7
 
 
 def test_bad_input_fails_cleanly(run_playbook, emulator):

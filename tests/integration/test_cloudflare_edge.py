@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import write_requests
 
-WRITES = ("POST", "PUT", "PATCH", "DELETE")
 ORGANIZATION_READ = "GET /accounts/:id/access/organizations"
 # The emulator's seeded Zero Trust organization: homelab-demo.cloudflareaccess.com.
 SEED_TEAM = "homelab-demo"
@@ -26,7 +26,7 @@ SERVICES = [
 
 
 def writes(requests):
-    return [(r["method"], r["route"]) for r in requests if r["method"] in WRITES]
+    return [(r["method"], r["route"]) for r in write_requests(requests)]
 
 
 def host_view(result):
@@ -338,7 +338,7 @@ def test_access_before_publish_a_failed_access_step_publishes_nothing(run_playbo
         configs
     )
     assert tunnel["id"]
-    writes_done = [(r["method"], r["route"]) for r in emulator.requests() if r["method"] in WRITES]
+    writes_done = [(r["method"], r["route"]) for r in write_requests(emulator.requests())]
     assert all("dns_records" not in route and "configurations" not in route for _method, route in writes_done), (
         writes_done
     )
@@ -359,7 +359,7 @@ def test_an_account_without_zero_trust_organization_fails_before_any_write(run_p
     assert "open Zero Trust and choose a team name" in msg and "cloudflare_edge_origin_access: false" in msg, msg
     assert "Nothing has been written." in msg
     requests = emulator.requests()
-    assert [r for r in requests if r["method"] in WRITES] == []
+    assert write_requests(requests) == []
     assert [r["route"] for r in requests][-1] == ORGANIZATION_READ
     state = emulator.state()
     assert state["access_apps"] == [] and state["dns_records"] == [] and state["tunnels"] == []
@@ -377,7 +377,7 @@ def test_a_token_that_cannot_read_the_organization_fails_naming_the_permission(r
     result.assert_no_traceback()
     failed = result["homelab.mcp_edge.cloudflare_edge : Team | Read the Zero Trust team name from the account"]
     assert "Organizations, Identity Providers, and Groups: Read" in failed["msg"], failed
-    assert [r for r in emulator.requests() if r["method"] in WRITES] == []
+    assert write_requests(emulator.requests()) == []
 
 
 def test_check_mode_on_an_empty_account_with_a_remote_managed_tunnel(run_playbook, emulator, tmp_path):
@@ -386,4 +386,4 @@ def test_check_mode_on_an_empty_account_with_a_remote_managed_tunnel(run_playboo
         "edge.yml", extra_vars={"edge_secrets_dir": str(tmp_path / "s"), "edge_tunnel_mode": "remote"}, check=True
     )
     assert result.rc == 0, result.output[-3000:]
-    assert [r for r in emulator.requests() if r["method"] in WRITES] == []
+    assert write_requests(emulator.requests()) == []

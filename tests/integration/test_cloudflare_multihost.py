@@ -15,8 +15,8 @@ import sys
 from collections import Counter
 
 import pytest
+from conftest import write_requests
 
-WRITES = ("POST", "PUT", "PATCH", "DELETE")
 SERVICES = [
     {"name": "time", "kind": "mcp", "port": 8101, "access": ["owner", "mcp-clients"]},
     {"name": "n8n", "kind": "n8n", "port": 5678, "access": ["owner"]},
@@ -54,10 +54,6 @@ def handoffs(result):
     return out
 
 
-def writes(requests):
-    return [r for r in requests if r["method"] in WRITES]
-
-
 @pytest.fixture(scope="module")
 def three_hosts(_runner, emulator, tmp_path_factory):
     emulator.reset()
@@ -80,7 +76,7 @@ def three_hosts(_runner, emulator, tmp_path_factory):
         result.assert_no_traceback()
         runs[key] = {"result": result, "requests": emulator.requests(), "state": emulator.state()}
     for key, run in runs.items():
-        print("%s: %d requests, %d writes" % (key, len(run["requests"]), len(writes(run["requests"]))))
+        print("%s: %d requests, %d writes" % (key, len(run["requests"]), len(write_requests(run["requests"]))))
     return runs
 
 
@@ -88,7 +84,7 @@ def test_the_edge_runs_once_per_site(three_hosts):
     together = three_hosts["together"]["requests"]
     alone = three_hosts["alpha_alone"]["requests"] + three_hosts["gamma_alone"]["requests"]
     assert len(together) == len(alone)
-    assert len(writes(together)) == len(writes(alone))
+    assert len(write_requests(together)) == len(write_requests(alone))
     state = three_hosts["together"]["state"]
     assert sorted(t["name"] for t in state["tunnels"] if not t.get("deleted_at")) == ["cabin", "home"]
     names = sorted(r["name"] for r in state["dns_records"] if r["type"] == "CNAME")
@@ -106,7 +102,7 @@ def test_every_host_gets_its_sites_tunnel(three_hosts):
 def test_a_second_run_of_several_hosts_writes_nothing(three_hosts):
     again = three_hosts["again"]
     assert again["result"].changed == 0
-    assert writes(again["requests"]) == []
+    assert write_requests(again["requests"]) == []
     # Each site reads each kind once: every route exactly twice (two sites), not three times (three hosts).
     routes = Counter(r["route"] for r in again["requests"])
     assert set(routes.values()) == {2}, routes

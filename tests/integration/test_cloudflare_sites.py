@@ -19,13 +19,13 @@ import json
 import urllib.request
 
 import pytest
+from conftest import write_requests
 
-WRITES = ("POST", "PUT", "PATCH", "DELETE")
 MARK = "managed-by: homelab.mcp_edge"
 
 
 def writes(requests):
-    return [(r["method"], r["route"]) for r in requests if r["method"] in WRITES]
+    return [(r["method"], r["route"]) for r in write_requests(requests)]
 
 
 def site_vars(site, tunnel, suffix, secrets, **extra):
@@ -160,7 +160,7 @@ def test_teardown_requests(two_sites):
         for kind in ("tunnels", "dns_records", "access_apps", "access_policies", "service_tokens")
         for o in cabin[kind]
     }
-    touched = {r["path"].rsplit("/", 1)[-1] for r in two_sites["home_teardown"]["requests"] if r["method"] in WRITES}
+    touched = {r["path"].rsplit("/", 1)[-1] for r in write_requests(two_sites["home_teardown"]["requests"])}
     assert not touched & cabin_ids
 
 
