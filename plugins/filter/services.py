@@ -8,16 +8,26 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
     ServiceModelError,
     normalize_services,
+    placed_services,
 )
+
+
+def _problems_error(exc, var_name):
+    return AnsibleFilterError(f"{len(exc.problems)} problem(s) in {var_name}:\n- " + "\n- ".join(exc.problems))
 
 
 def _normalize_services(services, domain=None, var_name="homelab_services", domain_var="homelab_domain"):
     try:
         return normalize_services(services, domain, var_name=var_name, domain_var=domain_var)
     except ServiceModelError as exc:
-        raise AnsibleFilterError(
-            f"{len(exc.problems)} problem(s) in {var_name}:\n- " + "\n- ".join(exc.problems)
-        ) from None
+        raise _problems_error(exc, var_name) from None
+
+
+def _placed_on(services, host, inventory_groups, var_name="homelab_services"):
+    try:
+        return placed_services(services, host, inventory_groups, var_name=var_name)
+    except ServiceModelError as exc:
+        raise _problems_error(exc, var_name) from None
 
 
 def _services_of_kind(services, *kinds):
@@ -35,6 +45,7 @@ class FilterModule:
     def filters(self):
         return {
             "normalize_services": _normalize_services,
+            "placed_on": _placed_on,
             "services_of_kind": _services_of_kind,
             "service_kinds": _service_kinds,
         }

@@ -33,6 +33,7 @@ COMMON_KEYS = frozenset(
         "origin_request",
         "access",
         "enabled",
+        "hosts",
     }
 )
 # The container settings of an MCP service (the mcp_servers role reads them; the backup role its
@@ -239,6 +240,9 @@ def normalize_services(services, domain, var_name="homelab_services", domain_var
             if not isinstance(policy, str) or not policy:
                 problems.append(f"{where}: 'access' lists Access policy names (strings), got {policy!r}.")
 
+        if "hosts" in service:
+            problems.extend(_hosts_shape_problems(service["hosts"], where))
+
         if "path" in service and not isinstance(service["path"], str):
             problems.append(f"{where}: 'path' must be a regular expression string, got {service['path']!r}.")
 
@@ -259,3 +263,47 @@ def normalize_services(services, domain, var_name="homelab_services", domain_var
     if problems:
         raise ServiceModelError(problems)
     return result
+
+
+def _hosts_shape_problems(hosts, where):
+    if isinstance(hosts, list) and hosts and all(isinstance(name, str) and name for name in hosts):
+        return []
+    return [
+        f"{where}: 'hosts' must be a non-empty list of inventory host or group names (leave it out to "
+        f"run the service on every host), got {hosts!r}."
+    ]
+
+
+def placed_services(services, host, inventory_groups, var_name="homelab_services"):
+    """The entries of ``services`` placed on ``host``: those without ``hosts`` and those whose ``hosts``
+    name the host or one of its groups (``inventory_groups``: group name -> host names, Ansible's
+    ``groups``).
+
+    A name that is neither a host nor a group of the inventory raises ServiceModelError: a typo would
+    otherwise run the service nowhere, silently. Entries too malformed to place are kept, so that
+    normalize_services reports them where the role checks its services.
+    """
+    if not isinstance(services, list):
+        return services
+    groups = {name: members for name, members in (inventory_groups or {}).items() if isinstance(members, list)}
+    known = set(groups) | {member for members in groups.values() for member in members}
+    problems = []
+    placed = []
+    for index, service in enumerate(services):
+        hosts = service.get("hosts") if isinstance(service, dict) else None
+        if hosts is None or _hosts_shape_problems(hosts, ""):
+            placed.append(service)
+            continue
+        unknown = [name for name in hosts if name not in known]
+        for name in unknown:
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(
+                f"{var_name}[{index}] (name '{service.get('name')}'): 'hosts' names '{name}', which is neither "
+                f"a host nor a group of the inventory{hint}."
+            )
+        if any(name == host or host in groups.get(name, ()) for name in hosts):
+            placed.append(service)
+    if problems:
+        raise ServiceModelError(problems)
+    return placed

@@ -117,3 +117,66 @@ def test_a_host_that_disagrees_with_its_site_stops_the_run_before_any_request(_r
     assert reset_emulator.requests() == []
     assert "beta differs from alpha in: cloudflare_edge_services" in result.output
     assert "homelab_site" in result.output
+
+
+# One service description for the whole homelab, each service placed with `hosts:` (a group, a host).
+PLACED = [
+    {"name": "time", "kind": "mcp", "port": 8101, "access": ["owner", "mcp-clients"], "hosts": ["minipcs"]},
+    {"name": "n8n", "kind": "n8n", "port": 5678, "access": ["owner"], "hosts": ["gamma"]},
+]
+
+
+def placed_inventory(tmp_path, services):
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    sites = {"alpha": "home", "beta": "home", "gamma": "cabin"}
+    hosts = {
+        name: dict(
+            local,
+            homelab_site=site,
+            edge_tunnel=site,
+            edge_services=services,
+            edge_secrets_dir=str(tmp_path / "secrets" / site),
+        )
+        for name, site in sites.items()
+    }
+    inv = {"all": {"hosts": hosts, "children": {"minipcs": {"hosts": {"alpha": {}, "beta": {}}}}}}
+    path = tmp_path / "hosts.json"
+    path.write_text(json.dumps(inv), encoding="utf-8")
+    return path
+
+
+def test_each_site_routes_only_the_services_placed_on_its_hosts(_runner, reset_emulator, tmp_path):
+    result = _runner("edge.yml", extra_vars={"edge_hosts": "all"}, inventory=placed_inventory(tmp_path, PLACED))
+    assert result.rc == 0, result.output[-4000:]
+    state = reset_emulator.state()
+    ids = {t["name"]: t["id"] for t in state["tunnels"] if not t.get("deleted_at")}
+    got = handoffs(result)
+    assert got["alpha"] == got["beta"] == (ids["home"], ["time.example.com"])
+    assert got["gamma"] == (ids["cabin"], ["n8n.example.com"])
+    # Each hostname points at the tunnel of the site that runs its service, and nowhere else.
+    cnames = {r["name"]: r["content"] for r in state["dns_records"] if r["type"] == "CNAME"}
+    assert cnames == {
+        "time.example.com": ids["home"] + ".cfargotunnel.com",
+        "n8n.example.com": ids["cabin"] + ".cfargotunnel.com",
+    }
+
+
+def test_a_site_whose_hosts_run_different_services_stops_before_any_request(_runner, reset_emulator, tmp_path):
+    split = [dict(PLACED[0], hosts=["alpha"]), PLACED[1]]
+    result = _runner("edge.yml", extra_vars={"edge_hosts": "all"}, inventory=placed_inventory(tmp_path, split))
+    assert result.rc != 0
+    result.assert_no_traceback()
+    assert reset_emulator.requests() == []
+    assert "Service 'time' runs on alpha but not on beta." in result.output
+    assert "give the hosts that run different services their own homelab_site" in result.output
+
+
+def test_a_placement_on_an_unknown_host_stops_before_any_request(_runner, reset_emulator, tmp_path):
+    typo = [PLACED[0], dict(PLACED[1], hosts=["gama"])]
+    result = _runner("edge.yml", extra_vars={"edge_hosts": "all"}, inventory=placed_inventory(tmp_path, typo))
+    assert result.rc != 0
+    result.assert_no_traceback()
+    assert reset_emulator.requests() == []
+    assert "'hosts' names 'gama', which is neither a host nor a group of the inventory (did you mean 'gamma'?)" in (
+        result.output
+    )

@@ -23,7 +23,8 @@ from verify_common import decrypt, inspect, load_vars, mcp_probe, target_of, wai
 
 SCENARIO = Path(__file__).resolve().parents[1]
 VARS = load_vars(SCENARIO / "vars" / "main.yml")
-MCP = {s["name"]: s for s in VARS["homelab_services"] if s.get("kind", "mcp") == "mcp"}
+# The MCP services of this target: 'archive' is placed on another host (`hosts: [storage]`).
+MCP = {s["name"]: s for s in VARS["homelab_services"] if s.get("kind", "mcp") == "mcp" and "hosts" not in s}
 PORTS = sorted(s["port"] for s in MCP.values())
 
 
@@ -163,6 +164,21 @@ def test_each_service_on_its_own_network(host, name):
 def test_only_mcp_kinds_deployed(host):
     names = host.check_output("docker ps -a --format '{{.Names}}'").split()
     assert sorted(names) == sorted(f"mcp-{n}" for n in MCP)
+
+
+def test_a_service_placed_on_another_host_is_not_deployed_here(host):
+    # 'archive' has `hosts: [storage]`, a group this target is not in: no container, network or volume,
+    # and its port is closed.
+    engine_objects = " ".join(
+        host.check_output(command)
+        for command in (
+            "docker ps -a --format '{{.Names}}'",
+            "docker network ls --format '{{.Name}}'",
+            "docker volume ls --format '{{.Name}}'",
+        )
+    )
+    assert "archive" not in engine_objects
+    assert not host.socket("tcp://127.0.0.1:8104").is_listening
 
 
 def test_secret_is_in_no_file_outside_the_engine(host):

@@ -8,6 +8,7 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model im
     ServiceModelError,
     is_fqdn,
     normalize_services,
+    placed_services,
 )
 
 
@@ -116,3 +117,58 @@ def test_not_a_list():
 )
 def test_is_fqdn(value, wildcard, expected):
     assert is_fqdn(value, allow_wildcard=wildcard) is expected
+
+
+# Placement: alpha and beta in group minipcs, nas alone in group storage.
+GROUPS = {"all": ["alpha", "beta", "nas"], "ungrouped": [], "minipcs": ["alpha", "beta"], "storage": ["nas"]}
+PLACED = [
+    {"name": "time", "port": 8101},
+    {"name": "notes", "port": 8102, "hosts": ["minipcs"]},
+    {"name": "n8n", "kind": "n8n", "port": 5678, "hosts": ["nas"]},
+    {"name": "wiki", "kind": "http", "port": 8180, "hosts": ["beta", "storage"]},
+]
+
+
+@pytest.mark.parametrize(
+    ("host", "names"),
+    [
+        ("alpha", ["time", "notes"]),
+        ("beta", ["time", "notes", "wiki"]),
+        ("nas", ["time", "n8n", "wiki"]),
+    ],
+)
+def test_a_service_runs_where_its_hosts_place_it(host, names):
+    assert [s["name"] for s in placed_services(PLACED, host, GROUPS)] == names
+
+
+def test_placement_keeps_entries_unchanged_and_normalize_accepts_hosts():
+    placed = placed_services(PLACED, "nas", GROUPS)
+    assert placed[1] is PLACED[2]
+    assert [s.get("hosts") for s in normalize_services(placed, "example.com")] == [None, ["nas"], ["beta", "storage"]]
+
+
+def test_a_name_that_is_no_host_or_group_fails_with_a_hint():
+    services = [{"name": "n8n", "kind": "n8n", "port": 5678, "hosts": ["nsa", "storage", "attic"]}]
+    with pytest.raises(ServiceModelError) as err:
+        placed_services(services, "alpha", GROUPS)
+    assert err.value.problems == [
+        "homelab_services[0] (name 'n8n'): 'hosts' names 'nsa', which is neither a host nor a group of the "
+        "inventory (did you mean 'nas'?).",
+        "homelab_services[0] (name 'n8n'): 'hosts' names 'attic', which is neither a host nor a group of the "
+        "inventory.",
+    ]
+
+
+@pytest.mark.parametrize("hosts", ["nas", [], [""], [None], {"nas": 1}])
+def test_malformed_hosts_are_kept_for_normalize_to_report(hosts):
+    services = [{"name": "n8n", "kind": "n8n", "port": 5678, "hosts": hosts}]
+    assert placed_services(services, "alpha", GROUPS) == services
+    with pytest.raises(ServiceModelError) as err:
+        normalize_services(services, "example.com")
+    assert "'hosts' must be a non-empty list of inventory host or group names" in str(err.value)
+
+
+def test_placement_of_no_list_or_no_entries():
+    assert placed_services(None, "alpha", GROUPS) is None
+    assert placed_services([], "alpha", GROUPS) == []
+    assert placed_services(["oops"], "alpha", GROUPS) == ["oops"]
