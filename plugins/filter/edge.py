@@ -15,6 +15,11 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_rules imp
     is_duration,
     policy_problems,
 )
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._alerting import (
+    TUNNEL_STATUSES,
+    validate_emails,
+    validate_webhook_url,
+)
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._errors import CloudflareInputError
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import IngressError, build_ingress
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
@@ -149,6 +154,8 @@ def edge_problems(services, domain, policies, tokens, settings=None):
     if settings.get("origin_access"):
         problems.extend(_origin_access_problems(normalized, policies, settings.get("team_name")))
     problems.extend(_site_problems(settings))
+    if "tunnel_alerts" in settings:
+        problems.extend(_tunnel_alert_problems(settings["tunnel_alerts"]))
     rotate = settings.get("rotate_tokens") or []
     if not isinstance(rotate, list) or not all(isinstance(n, str) for n in rotate):
         problems.append(f"cloudflare_edge_rotate_service_tokens must be a list of service token names, got {rotate!r}.")
@@ -189,7 +196,64 @@ def _origin_access_problems(services, policies, team):
     return problems
 
 
-ADOPT_KINDS = ("dns", "tunnel", "applications", "policies", "service_tokens")
+ADOPT_KINDS = ("dns", "tunnel", "applications", "policies", "service_tokens", "notifications")
+ALERT_VAR = "cloudflare_edge_tunnel_alerts"
+ALERT_KEYS = ("emails", "webhooks", "statuses")
+ALERT_STATUSES = tuple(s.rsplit("_", 1)[1].lower() for s in TUNNEL_STATUSES)  # healthy, degraded, down
+WEBHOOK_KEYS = ("name", "url", "secret")
+
+
+def _tunnel_alert_problems(alerts):
+    """Cloudflare's tunnel health alert: where it goes (e-mail addresses, webhooks) and on which statuses.
+
+    Messages never hold a webhook's secret."""
+    if alerts in (None, {}):
+        return []
+    if not isinstance(alerts, dict):
+        return [f"{ALERT_VAR} must be a mapping with {', '.join(ALERT_KEYS)} (or empty: no alert), got {alerts!r}."]
+    takes = ", ".join(ALERT_KEYS)
+    problems = [f"{ALERT_VAR}: unknown key {key!r}; it takes {takes}." for key in alerts if key not in ALERT_KEYS]
+    emails = alerts.get("emails", [])
+    if not isinstance(emails, list):
+        problems.append(f"{ALERT_VAR}.emails must be a list of e-mail addresses, got {emails!r}.")
+    else:
+        try:
+            validate_emails(emails, option=f"{ALERT_VAR}.emails")
+        except CloudflareInputError as exc:
+            problems.append(f"{exc}.")
+    webhooks = alerts.get("webhooks", [])
+    if not isinstance(webhooks, list):
+        kind = type(webhooks).__name__
+        problems.append(f"{ALERT_VAR}.webhooks must be a list of {{name, url, secret}}, got a {kind}.")
+        webhooks = []
+    seen = set()
+    for index, hook in enumerate(webhooks):
+        where = f"{ALERT_VAR}.webhooks[{index}]"
+        if not isinstance(hook, dict):
+            problems.append(f"{where} must be a mapping {{name, url, secret}}, got a {type(hook).__name__}.")
+            continue
+        unknown = sorted(str(k) for k in hook if k not in WEBHOOK_KEYS)
+        if unknown:
+            problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; a webhook takes {', '.join(WEBHOOK_KEYS)}.")
+        name = hook.get("name")
+        if not isinstance(name, str) or not _OBJECT_NAME_RE.match(name):
+            problems.append(f"{where}: 'name' must be 1-100 letters, digits, spaces or ._:@-, got {name!r}.")
+        elif name in seen:
+            problems.append(f"{where}: the name {name!r} is used twice.")
+        seen.add(name)
+        try:
+            validate_webhook_url(hook.get("url"), option=f"{where}.url")
+        except CloudflareInputError as exc:
+            problems.append(f"{exc}.")
+        if "secret" in hook and not isinstance(hook["secret"], str):
+            problems.append(f"{where}: 'secret' must be a string (keep it in the vault).")
+    statuses = alerts.get("statuses", list(ALERT_STATUSES))
+    if not isinstance(statuses, list) or not statuses or not all(s in ALERT_STATUSES for s in statuses):
+        problems.append(
+            f"{ALERT_VAR}.statuses must be a non-empty list of the tunnel statuses to alert on, among "
+            f"{', '.join(ALERT_STATUSES)}, got {statuses!r}."
+        )
+    return problems
 
 
 def _site_ok(site):

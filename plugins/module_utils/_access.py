@@ -6,7 +6,7 @@
   (or ids) to ids, failing with the names that exist;
 * ``AccessTask``: one module run against the account-level Access API; its writes decide check mode;
 * ``upsert_named`` and the planning helpers (``merge_body``, ``view`` ...);
-* ``AccessManager``: the base of the per-kind managers (``_access_<kind>.py``), a ``_diff.Manager``
+* ``AccessManager``: the base of the per-kind managers (``_access_<kind>.py``), a ``_diff.TaskManager``
   sharing one ``AccessTask`` when several run in one module (``cloudflare_access_config``).
 
 The rule language itself (friendly rules, validation, comparison) is pure and lives in ``_access_rules``.
@@ -22,7 +22,7 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_rules imp
     kind_label,
     translate_rules,
 )
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._diff import Manager, Outcome, changed_fields
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._diff import TaskManager, changed_fields
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._errors import CloudflareError, CloudflareNotFoundError
 
 # kind -> path below /accounts/{account}/access
@@ -357,22 +357,7 @@ def upsert_named(task, kind, name, existing, want, spec, create_options=None):
 # --------------------------------------------------------------------------------------------
 
 
-class AccessManager(Manager):
-    """A ``_diff.Manager`` over one ``AccessTask``: its own, or one shared with other managers."""
+class AccessManager(TaskManager):
+    """A ``_diff.TaskManager`` over one ``AccessTask``: its own, or one shared with other managers."""
 
-    def __init__(self, cf, task=None):
-        super().__init__(cf)
-        self._task = task
-
-    @property
-    def task(self):
-        if self._task is None:
-            self._task = AccessTask(self.cf)
-        return self._task
-
-    @staticmethod
-    def outcome(action, before, after, **fields):
-        """The ``Outcome``; the diff (``before``/``after``) is shown only when something changes."""
-        if action == "none":
-            before = after = None
-        return Outcome(action, before, after, **fields)
+    task_class = AccessTask

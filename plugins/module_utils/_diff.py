@@ -152,3 +152,27 @@ class Manager:
 
     def run(self):
         return self.apply().result(self.cf.diff_mode)
+
+
+class TaskManager(Manager):
+    """A ``Manager`` over one task object (``task_class(cf)``) that lists each kind once per run: its own,
+    or one shared with other managers of the same module run."""
+
+    task_class = None
+
+    def __init__(self, cf, task=None):
+        super().__init__(cf)
+        self._task = task
+
+    @property
+    def task(self):
+        if self._task is None:
+            self._task = self.task_class(self.cf)
+        return self._task
+
+    @staticmethod
+    def outcome(action, before, after, **fields):
+        """The ``Outcome``; the diff (``before``/``after``) is shown only when something changes."""
+        if action == "none":
+            before = after = None
+        return Outcome(action, before, after, **fields)

@@ -11,7 +11,7 @@ in ``_dns_records``.
 * ``record_changes()`` compares a desired record with the API's (left-out options are not compared),
   ``record_create_body()`` is the POST body, ``record_view()`` the compact form diffs show;
 * ownership: the ``managed-by`` comment or tag marking the records this collection (an owner id)
-  created (``ownership_marker``, ``is_owned``, ``record_owner``);
+  created (``ownership_marker``, ``is_owned``, ``record_owner``, ``marker_owner``);
 * ``dns_plan_limits()`` / ``dns_limit_problems()``: what the zone's plan allows, checked before writing.
 """
 
@@ -82,11 +82,18 @@ def is_owned(record, ownership, owner_id=None):
     return False
 
 
+def marker_owner(text):
+    """The owner id the ``managed-by`` marker in ``text`` names (``""`` for the bare marker), or None without one.
+
+    Also what marks the other objects with a free-text field (notification policies' descriptions)."""
+    m = _MARKER_RE.search(text or "")
+    return (m.group(1) or "") if m else None
+
+
 def record_owner(record, ownership):
     """The owner id a record's marker names (``""`` for the bare marker), or None when it carries none."""
     if ownership == "comment":
-        m = _MARKER_RE.search(record.get("comment") or "")
-        return (m.group(1) or "") if m else None
+        return marker_owner(record.get("comment"))
     if ownership == "tag":
         bare = ownership_marker("tag")
         for tag in record.get("tags") or []:

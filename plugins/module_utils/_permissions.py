@@ -42,6 +42,7 @@ FEATURES = {
     "service_tokens": "the inventory declares service tokens (homelab_access_service_tokens)",
     "team_name_lookup": "origin access is on and cloudflare_edge_team_name is empty: the team name is read",
     "rule_names": "a policy rule names a login method or an Access group (login_method:, group:)",
+    "tunnel_alerts": "Cloudflare's tunnel health alert is on (cloudflare_edge_tunnel_alerts)",
 }
 
 # Every permission the collection's roles use. ``probe`` is a GET (placeholders {zone}, {zone_id},
@@ -97,6 +98,17 @@ PERMISSIONS = (
         ),
         "features": ("team_name_lookup", "rule_names"),
         "purpose": "the Zero Trust team name; names in policy rules (`login_method:`, `group:`)",
+    },
+    {
+        "key": "notifications",
+        "type": "Account",
+        "permission": "Notifications",
+        "access": "Edit",
+        "scope": "account",
+        "probe": "/accounts/{account_id}/alerting/v3/policies",
+        "paths": (r"^/accounts/[^/]+/alerting(/.*)?$",),
+        "features": ("tunnel_alerts",),
+        "purpose": "Cloudflare's tunnel health alert and its webhooks (`cloudflare_edge_tunnel_alerts`)",
     },
     {
         "key": "zone",

@@ -40,10 +40,11 @@ options:
       - V(edge) (the role C(cloudflare_edge) runs) needs Zone, DNS, Cloudflare Tunnel and Access Apps and Policies;
         V(service_tokens) (C(homelab_access_service_tokens) is not empty) needs Access Service Tokens;
         V(team_name_lookup) (origin access on and no C(cloudflare_edge_team_name)) and V(rule_names) (a policy rule
-        names a login method or an Access group) need Access Organizations, Identity Providers, and Groups.
+        names a login method or an Access group) need Access Organizations, Identity Providers, and Groups;
+        V(tunnel_alerts) (C(cloudflare_edge_tunnel_alerts) is set) needs Notifications.
     type: list
     elements: str
-    choices: [edge, service_tokens, team_name_lookup, rule_names]
+    choices: [edge, service_tokens, team_name_lookup, rule_names, tunnel_alerts]
     default: [edge]
 """
 

@@ -141,6 +141,8 @@ RESOURCE_KEYS = (
     "identity_providers",
     "access_organizations",
     "access_tags",
+    "alerting_policies",
+    "alerting_webhooks",
 )
 
 

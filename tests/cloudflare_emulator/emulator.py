@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cfemu_access
+import cfemu_alerting
 import cfemu_dns
 import cfemu_tunnels
 from cfemu_core import ApiError, Store, now_iso, organization, paginate
@@ -237,7 +238,9 @@ class RateLimiter:
 class Emulator:
     def __init__(self, store: Store, faults: dict, rate_limit: int, rate_window: float, quiet: bool = False):
         self.store = store
-        self.router = Router(AUTH_ROUTES + cfemu_dns.ROUTES + cfemu_tunnels.ROUTES + cfemu_access.ROUTES)
+        self.router = Router(
+            AUTH_ROUTES + cfemu_dns.ROUTES + cfemu_tunnels.ROUTES + cfemu_access.ROUTES + cfemu_alerting.ROUTES
+        )
         self.faults = Faults(faults)
         self.limits = self.initial_limits = (rate_limit, rate_window)
         self.ratelimiter = RateLimiter(rate_limit, rate_window)

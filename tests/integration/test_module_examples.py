@@ -11,10 +11,10 @@ side; ansible-playbook's start and its per-task forks are the cost, not the emul
 
 Credentials come the way the integration tests give them (``CLOUDFLARE_API_TOKEN``,
 ``CLOUDFLARE_ACCOUNT_ID`` and ``CLOUDFLARE_API_BASE_URL`` in the environment). The variables an
-example takes from the user's inventory (``cloudflare_account_id``, ``vault_cloudflare_api_token``)
-are play variables. The only change made to a task: a file an example writes on the managed host
-(``dest``/``path`` of the builtin file modules starting with ``/`` or ``~/``) goes under a temporary
-directory instead.
+example takes from the user's inventory (``cloudflare_account_id``, ``vault_cloudflare_api_token``,
+``vault_notification_webhook_secret``) are play variables. The only change made to a task: a file an
+example writes on the managed host (``dest``/``path`` of the builtin file modules starting with ``/``
+or ``~/``) goes under a temporary directory instead.
 """
 
 from __future__ import annotations
@@ -115,7 +115,11 @@ def run_examples(module, runner, emulator, workdir):
         "name": "EXAMPLES of homelab.mcp_edge.%s" % module,
         "hosts": "localhost",
         "gather_facts": False,
-        "vars": {"cloudflare_account_id": emulator.account_id, "vault_cloudflare_api_token": emulator.token},
+        "vars": {
+            "cloudflare_account_id": emulator.account_id,
+            "vault_cloudflare_api_token": emulator.token,
+            "vault_notification_webhook_secret": "example-webhook-secret-from-the-vault",
+        },
         "tasks": tasks,
     }
     playbook = workdir / "examples.yml"

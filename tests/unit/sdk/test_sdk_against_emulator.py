@@ -432,3 +432,94 @@ def test_sdk_4_reads_only_the_first_page_of_access_lists(emu, cf):
         cf.zero_trust.access.service_tokens.create(account_id=ACCOUNT, name=f"t{i:02d}")
     seen = list(cf.zero_trust.access.service_tokens.list(account_id=ACCOUNT))
     assert len(seen) == 25
+
+
+# --------------------------------------------------------------------------- notifications (alerting)
+
+
+def envelope_only(raw, type_):
+    """A delete's answer: the SDK types the whole envelope (no ``result``); every Cloudflare envelope carries one."""
+    envelope = raw.http_response.json()
+    assert envelope["success"] is True and envelope.get("result") is None, envelope
+    return strict(type_, {k: v for k, v in envelope.items() if k != "result"})
+
+
+def test_notification_webhooks_and_policies(emu, cf):
+    """Creates and updates answer only the id; lists are one page; a webhook's secret is never answered."""
+    from cloudflare.types.alerting import PolicyDeleteResponse
+    from cloudflare.types.alerting.destinations import WebhookDeleteResponse
+
+    emu.reset()
+    alerting = cf.alerting
+    hooks = alerting.destinations.webhooks
+    created, raw = answer(
+        hooks.with_raw_response.create(
+            account_id=ACCOUNT, name="alerts", url="https://alerts.example.net/cf", secret="never-answered"
+        )
+    )
+    assert set(raw) == {"id"} and created.id
+    listed, info = page_items(hooks.with_raw_response.list(account_id=ACCOUNT))
+    assert [(h.id, h.name, h.type) for h in listed] == [(created.id, "alerts", "generic")] and info["total_pages"] == 1
+    updated, raw = answer(
+        hooks.with_raw_response.update(
+            webhook_id=created.id, account_id=ACCOUNT, name="alerts", url="https://alerts.example.net/cf2"
+        )
+    )
+    assert set(raw) == {"id"} and updated.id == created.id
+    fetched, raw = answer(hooks.with_raw_response.get(webhook_id=created.id, account_id=ACCOUNT))
+    assert fetched.url == "https://alerts.example.net/cf2" and "secret" not in raw
+
+    policy, raw = answer(
+        alerting.policies.with_raw_response.create(
+            account_id=ACCOUNT,
+            name="tunnel down",
+            alert_type="tunnel_health_event",
+            enabled=True,
+            mechanisms={"email": [{"id": "ops@example.com"}], "webhooks": [{"id": created.id}]},
+            filters={"new_status": ["TUNNEL_STATUS_TYPE_DOWN"]},
+        )
+    )
+    assert set(raw) == {"id"}
+    policies, info = page_items(alerting.policies.with_raw_response.list(account_id=ACCOUNT))
+    assert [p.id for p in policies] == [policy.id] and policies[0].filters.new_status == ["TUNNEL_STATUS_TYPE_DOWN"]
+    assert isinstance(policies[0].created, datetime) and info["count"] == 1
+    changed, raw = answer(
+        alerting.policies.with_raw_response.update(
+            policy_id=policy.id,
+            account_id=ACCOUNT,
+            name="tunnel down",
+            alert_type="tunnel_health_event",
+            enabled=False,
+            mechanisms={"email": [{"id": "ops@example.com"}]},
+        )
+    )
+    assert changed.id == policy.id
+    one, _raw = answer(alerting.policies.with_raw_response.get(policy_id=policy.id, account_id=ACCOUNT))
+    assert one.enabled is False and one.mechanisms.webhooks is None
+    with pytest.raises(cloudflare.BadRequestError) as caught:
+        alerting.policies.create(
+            account_id=ACCOUNT, name="x", alert_type="tunnel_health_event", enabled=True, mechanisms={"email": []}
+        )
+    assert caught.value.body["errors"][0]["code"] == 17004
+
+    available = cf.alerting.available_alerts.list(account_id=ACCOUNT)
+    assert {a.type for a in available["Tunnel"]} == {"tunnel_health_event", "tunnel_update_event"}
+
+    envelope_only(
+        alerting.policies.with_raw_response.delete(policy_id=policy.id, account_id=ACCOUNT), PolicyDeleteResponse
+    )
+    envelope_only(hooks.with_raw_response.delete(webhook_id=created.id, account_id=ACCOUNT), WebhookDeleteResponse)
+    assert list(alerting.policies.list(account_id=ACCOUNT)) == []
+    assert list(hooks.list(account_id=ACCOUNT)) == []
+
+
+def test_the_emulators_alert_types_and_filter_keys_are_the_sdks():
+    import typing
+
+    import cfemu_alerting
+    from cloudflare.types.alerting import policy_create_params, policy_filter_param
+
+    alert_type = typing.get_type_hints(policy_create_params.PolicyCreateParams, include_extras=True)["alert_type"]
+    literal = next(a for a in typing.get_args(alert_type) if typing.get_origin(a) is typing.Literal)
+    assert set(cfemu_alerting.ALERT_TYPES) == set(typing.get_args(literal))
+    assert set(cfemu_alerting.FILTER_KEYS) == set(policy_filter_param.PolicyFilterParam.__annotations__)

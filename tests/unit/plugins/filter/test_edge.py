@@ -217,3 +217,42 @@ def test_policy_rules_are_checked_by_the_modules_rule_language():
     # Groups and login methods are names in the account: only the module can check them.
     policies = {"owner": {"decision": "allow", "include": [{"group": "admins"}, {"login_method": "GitHub"}]}}
     assert problems(policies=dict(POLICIES, **policies)) == []
+
+
+# --- Tunnel health alert (cloudflare_edge_tunnel_alerts) -----------------------------------------------
+HOOK = {"name": "ntfy", "url": "https://ntfy.example.net/x", "secret": "hush-5f0e2a9c"}
+
+
+def alert_problems(alerts):
+    return problems(tunnel_alerts=alerts)
+
+
+@pytest.mark.parametrize(
+    "alerts",
+    [{}, None, {"emails": ["ops@example.com"]}, {"webhooks": [HOOK], "statuses": ["down"]}, {"emails": []}],
+)
+def test_tunnel_alerts_accepted(alerts):
+    assert alert_problems(alerts) == []
+
+
+@pytest.mark.parametrize(
+    ("alerts", "expect"),
+    [
+        ("on", "cloudflare_edge_tunnel_alerts must be a mapping with emails, webhooks, statuses"),
+        ({"emails": "ops@example.com"}, "cloudflare_edge_tunnel_alerts.emails must be a list of e-mail addresses"),
+        (
+            {"webhooks": HOOK},
+            "cloudflare_edge_tunnel_alerts.webhooks must be a list of {name, url, secret}, got a dict",
+        ),
+        ({"webhooks": [HOOK, HOOK]}, "cloudflare_edge_tunnel_alerts.webhooks[1]: the name 'ntfy' is used twice."),
+        ({"webhooks": [dict(HOOK, secret=12)]}, "cloudflare_edge_tunnel_alerts.webhooks[0]: 'secret' must be a string"),
+        ({"webhooks": [dict(HOOK, token="x")]}, "cloudflare_edge_tunnel_alerts.webhooks[0]: unknown key(s) token"),
+        ({"webhooks": [dict(HOOK, name="")]}, "cloudflare_edge_tunnel_alerts.webhooks[0]: 'name' must be 1-100"),
+        ({"webhooks": [dict(HOOK, url="ftp://x.example")]}, "cloudflare_edge_tunnel_alerts.webhooks[0].url: "),
+        ({"statuses": []}, "cloudflare_edge_tunnel_alerts.statuses must be a non-empty list"),
+    ],
+)
+def test_tunnel_alerts_refused_naming_the_setting_never_the_secret(alerts, expect):
+    problems = alert_problems(alerts)
+    assert any(expect in p for p in problems), problems
+    assert not any("hush" in p for p in problems)

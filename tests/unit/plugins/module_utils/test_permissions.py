@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import cfemu_access
+import cfemu_alerting
 import cfemu_dns
 import cfemu_tunnels
 import pytest
@@ -29,6 +30,7 @@ EMULATOR_RESOURCES = {
     "access_apps": "access_apps",
     "access_service_tokens": "access_service_tokens",
     "access_org": "access_organization",
+    "notifications": "notifications",
 }
 
 
@@ -45,8 +47,8 @@ def docs_table_rows():
 
 
 def test_the_list_is_six_permissions_with_every_field():
-    assert len(perms.PERMISSIONS) == 6
-    assert len({p["key"] for p in perms.PERMISSIONS}) == 6
+    assert len(perms.PERMISSIONS) == 7
+    assert len({p["key"] for p in perms.PERMISSIONS}) == 7
     for perm in perms.PERMISSIONS:
         assert perm["type"] in ("Account", "Zone")
         assert perm["scope"] == perm["type"].lower()
@@ -100,7 +102,8 @@ def test_unknown_feature_is_refused():
 def test_every_emulator_route_maps_to_the_permission_it_enforces():
     """The emulator (a stand-in that imports nothing of the collection) and the list agree route by route."""
     seen = set()
-    for _method, template, _handler, needed in cfemu_dns.ROUTES + cfemu_tunnels.ROUTES + cfemu_access.ROUTES:
+    routes = cfemu_dns.ROUTES + cfemu_tunnels.ROUTES + cfemu_access.ROUTES + cfemu_alerting.ROUTES
+    for _method, template, _handler, needed in routes:
         resource = needed.partition(":")[0]
         path = re.sub(r"\{\w+\}", "0123456789abcdef0123456789abcdef", template)
         perm = perms.permission_for_path("/client/v4" + path + "?per_page=1")
@@ -108,6 +111,19 @@ def test_every_emulator_route_maps_to_the_permission_it_enforces():
         assert perm["key"] == EMULATOR_RESOURCES[resource], (template, needed, perm["key"])
         seen.add(perm["key"])
     assert seen == {p["key"] for p in perms.PERMISSIONS}
+
+
+def test_notification_routes_map_to_the_tunnel_alerts_permission():
+    """Only an inventory with the tunnel health alert needs Notifications; a refusal names the permission."""
+    perm = perms.get_permission("notifications")
+    for _method, template, _handler, needed in cfemu_alerting.ROUTES:
+        assert needed.partition(":")[0] == "notifications", template
+        path = re.sub(r"\{\w+\}", "0123456789abcdef0123456789abcdef", template)
+        assert perms.permission_for_path("/client/v4" + path) is perm, template
+    assert perm not in perms.needed_permissions(["edge", "service_tokens"])
+    assert perm in perms.needed_permissions(["edge", "tunnel_alerts"])
+    msg = perms.explain_auth_error(403, [{"code": 10000}], "POST", "/accounts/%s/alerting/v3/policies" % ("a" * 32))
+    assert "lacks the permission Account > Notifications > Edit" in msg and "cloudflare_edge_tunnel_alerts" in msg
 
 
 def test_unrelated_paths_map_to_nothing():
