@@ -139,3 +139,22 @@ def test_bad_alert_settings_fail_before_any_request(_runner, reset_emulator, tmp
     assert reset_emulator.requests() == []
     assert expect in result.output
     assert SECRET not in result.output
+
+
+def test_a_webhook_cloudflare_refuses_says_why_and_not_the_secret(_runner, reset_emulator, tmp_path):
+    # Passes preflight (https, port 443) but Cloudflare's test message cannot reach a private address.
+    hook = dict(ALERTS["webhooks"][0], url="https://192.168.1.10/hook")
+    result = _runner(
+        "edge.yml",
+        extra_vars={
+            "edge_secrets_dir": str(tmp_path / "s"),
+            "cloudflare_edge_tunnel_alerts": dict(ALERTS, webhooks=[hook]),
+        },
+        verbosity=3,
+        json_output=False,
+    )
+    assert result.rc != 0
+    result.assert_no_traceback()
+    assert "failed to send the test message to the webhook" in result.output
+    assert SECRET not in result.output
+    assert not reset_emulator.state()["alerting_policies"]
