@@ -16,7 +16,7 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_rules imp
     policy_problems,
 )
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._alerting import (
-    TUNNEL_STATUSES,
+    STATUS_WORDS,
     validate_emails,
     validate_webhook_url,
 )
@@ -199,7 +199,7 @@ def _origin_access_problems(services, policies, team):
 ADOPT_KINDS = ("dns", "tunnel", "applications", "policies", "service_tokens", "notifications")
 ALERT_VAR = "cloudflare_edge_tunnel_alerts"
 ALERT_KEYS = ("emails", "webhooks", "statuses")
-ALERT_STATUSES = tuple(s.rsplit("_", 1)[1].lower() for s in TUNNEL_STATUSES)  # healthy, degraded, down
+ALERT_STATUSES = tuple(STATUS_WORDS)  # healthy, degraded, down
 WEBHOOK_KEYS = ("name", "url", "secret")
 
 

@@ -39,7 +39,7 @@ KIND_LABELS = {"policy": "notification policy", "webhook": "webhook destination"
 # --------------------------------------------------------------------------------------------
 
 TUNNEL_STATUSES = ("TUNNEL_STATUS_TYPE_HEALTHY", "TUNNEL_STATUS_TYPE_DEGRADED", "TUNNEL_STATUS_TYPE_DOWN")
-_STATUS_WORDS = {s.rsplit("_", 1)[1].lower(): s for s in TUNNEL_STATUSES}  # healthy, degraded, down
+STATUS_WORDS = {s.rsplit("_", 1)[1].lower(): s for s in TUNNEL_STATUSES}  # healthy, degraded, down
 
 # alert type -> (what the dashboard calls it, {filter key: rule}). A rule is "uuid" (each value a UUID, compared
 # lower-case) or a tuple of the values the API takes. Cloudflare documents no filters for the others.
@@ -75,11 +75,11 @@ def _filter_value(rule, value, where):
             )
         return text.lower()
     if rule is TUNNEL_STATUSES:
-        found = _STATUS_WORDS.get(text.lower()) or (text.upper() if text.upper() in TUNNEL_STATUSES else None)
+        found = STATUS_WORDS.get(text.lower()) or (text.upper() if text.upper() in TUNNEL_STATUSES else None)
         if found is None:
             raise CloudflareInputError(
                 "%r is not a tunnel status; valid: %s (or %s)"
-                % (value, ", ".join(_STATUS_WORDS), ", ".join(TUNNEL_STATUSES)),
+                % (value, ", ".join(STATUS_WORDS), ", ".join(TUNNEL_STATUSES)),
                 option=where,
             )
         return found
