@@ -66,8 +66,9 @@ sanity: venv ## ansible-test sanity on a copy laid out as ansible_collections/ho
 	  2>&1 | grep -v '^WARNING: Location'
 
 .PHONY: unit
-unit: venv ## Unit tests (pytest)
-	$(BIN)/python -m pytest tests/unit -q
+unit: venv ## Unit tests (pytest), incl. the monitoring role's rules and configs through Debian's promtool and amtool (unpacked into build/)
+	@scripts/ensure-prometheus-tools.sh
+	PROMETHEUS_TOOLS=$(CURDIR)/build/prometheus-tools/bin $(BIN)/python -m pytest tests/unit -q
 
 .PHONY: integration
 integration: venv ## Modules run by ansible-playbook against the local Cloudflare API emulator

@@ -40,8 +40,9 @@ BIN = Path(sys.executable).parent
 LINK = Path(".collections/ansible_collections/homelab/mcp_edge")
 
 # Measured for 0.3.0: 272 KB, 244 entries (183 files); before build_ignore a clean checkout built
-# 566 KB (514 entries) and a developer's tree 627 KB (668 entries).
-MAX_TARBALL_BYTES = 400_000
+# 566 KB (514 entries) and a developer's tree 627 KB (668 entries). 0.4.0 with the notification
+# modules and the monitoring role: 402 KB; the limit still catches a test tree or a build slipping in.
+MAX_TARBALL_BYTES = 450_000
 
 # Top-level entries a user's tarball may hold.
 ALLOWED_TOP_LEVEL = {
