@@ -29,6 +29,7 @@ import shlex
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
+    MCP_PATH,
     ServiceModelError,
     normalize_services,
 )
@@ -518,7 +519,7 @@ def container_specs(services, settings):
                 "port": service["port"],
                 "container_port": container_port,
                 "published_ports": [f"127.0.0.1:{service['port']}:{container_port}"],
-                "url": f"http://127.0.0.1:{service['port']}/mcp",
+                "url": f"http://127.0.0.1:{service['port']}{MCP_PATH}",
                 "network": network,
                 # Where the container may connect to (the docker role's container guard enforces it).
                 "egress": service.get("egress"),

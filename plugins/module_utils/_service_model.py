@@ -19,6 +19,8 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import is
 
 SERVICE_KINDS = ("mcp", "n8n", "http")
 MCP_TRANSPORTS = ("stdio", "streamable-http")
+# Where every MCP service answers Streamable HTTP on its 127.0.0.1 port (gateways and direct servers).
+MCP_PATH = "/mcp"
 # Keys the model itself understands. Role-specific keys (image, env, volumes, ...) are
 # passed through untouched and checked by the role that uses them.
 COMMON_KEYS = frozenset(

@@ -104,6 +104,12 @@ def test_each_problem_names_the_variable(changes, message):
     assert any(message in p for p in problems), problems
 
 
+def test_a_ui_published_as_kind_http_is_no_clash():
+    ui = {"name": "prometheus", "kind": "http", "port": 9090, "access": ["owner"]}
+    assert PROBLEMS([*SERVICES, ui], settings()) == []
+    assert [p["service"] for p in PROBES([*SERVICES, ui], "example.com")] == ["time", "notes", "n8n"]
+
+
 def test_email_receiver():
     good = {"to": "me@example.com", "from": "alerts@example.com", "smarthost": "smtp.example.com:587"}
     assert PROBLEMS(SERVICES, settings(alert_email=good)) == []

@@ -1,0 +1,269 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) 2026 homelab.mcp_edge contributors
+"""The monitoring role's rules: what it probes on a host, and every problem of its settings."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from urllib.parse import urlsplit
+
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_service_token import parse_timestamp
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
+    MCP_PATH,
+    ServiceModelError,
+    normalize_services,
+)
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import (
+    duration_whole_seconds,
+    go_duration_seconds,
+    is_port,
+)
+
+# What Prometheus, Alertmanager and the blackbox exporter accept as a duration, in the whole-unit
+# form the role writes (no fractions, no "d"/"w"/"y": Go's units, which every one of them reads).
+_DURATION_RE = re.compile(r"^([0-9]+(ms|s|m|h))+$")
+# HTTP header names (RFC 9110 tokens).
+_HEADER_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_HOST_PORT_RE = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# n8n's readiness endpoint, on its 127.0.0.1 port.
+N8N_READY_PATH = "/healthz/readiness"
+
+
+def _close(name, known):
+    close = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class MonitoringError(ValueError):
+    """A value the monitoring role cannot use; the message names it."""
+
+
+def probes(services, domain=None, mcp_headers=None):
+    """One blackbox probe per enabled MCP service (an MCP ``initialize``) and per n8n (readiness).
+
+    Each probe: ``{service, kind, url, module}``; a service given headers in ``mcp_headers`` gets a
+    module of its own (``mcp_initialize_<name>``), the others share ``mcp_initialize``.
+    """
+    mcp_headers = mcp_headers or {}
+    result = []
+    try:
+        normalized = normalize_services(services, domain, var_name="monitoring_services")
+    except ServiceModelError as exc:
+        raise MonitoringError(
+            f"{len(exc.problems)} problem(s) in monitoring_services:\n- " + "\n- ".join(exc.problems)
+        ) from None
+    for service in normalized:
+        if service.get("enabled", True) is False:
+            continue
+        name, kind, port = service["name"], service.get("kind"), service.get("port")
+        if kind == "mcp":
+            module = f"mcp_initialize_{name}" if name in mcp_headers else "mcp_initialize"
+            result.append(
+                {"service": name, "kind": kind, "url": f"http://127.0.0.1:{port}{MCP_PATH}", "module": module}
+            )
+        elif kind == "n8n":
+            url = f"http://127.0.0.1:{port}{N8N_READY_PATH}"
+            result.append({"service": name, "kind": kind, "url": url, "module": "http_ready"})
+    return result
+
+
+def _duration_problems(settings):
+    problems = []
+    for key in (
+        "scrape_interval",
+        "evaluation_interval",
+        "mcp_probe_interval",
+        "container_metrics_interval",
+        "alert_group_wait",
+        "alert_group_interval",
+        "alert_repeat_interval",
+    ):
+        value = settings.get(key)
+        if not isinstance(value, str) or not _DURATION_RE.match(value) or not go_duration_seconds(value):
+            problems.append(f"monitoring_{key} must be a duration such as '30s' or '1m', got {value!r}.")
+    retention = settings.get("retention")
+    if not isinstance(retention, str) or not re.match(r"^([0-9]+(ms|s|m|h|d|w|y))+$", retention):
+        problems.append(f"monitoring_retention must be a duration such as '15d' or '2w', got {retention!r}.")
+    stale = settings.get("backup_stale_after")
+    if not isinstance(stale, str) or not _DURATION_RE.match(stale) or not go_duration_seconds(stale):
+        problems.append(
+            f"monitoring_backup_stale_after must be a duration such as '26h' (the backup timer's period plus "
+            f"slack), got {stale!r}."
+        )
+    known = settings.get("alert_names") or []
+    overrides = settings.get("alert_for")
+    if not isinstance(overrides, dict):
+        problems.append(f"monitoring_alert_for must be a mapping of alert name to duration, got {overrides!r}.")
+        overrides = {}
+    for name, value in overrides.items():
+        if name not in known:
+            problems.append(
+                f"monitoring_alert_for names '{name}', which is not an alert of the role{_close(name, known)}; "
+                f"the alerts are {', '.join(sorted(known))}."
+            )
+        elif not isinstance(value, str) or not (_DURATION_RE.match(value) or value == "0s"):
+            problems.append(f"monitoring_alert_for.{name} must be a duration such as '5m', got {value!r}.")
+    return problems
+
+
+def _port_problems(settings, service_ports):
+    problems = []
+    seen = {}
+    for key in ("prometheus_port", "alertmanager_port", "node_exporter_port", "blackbox_port"):
+        value = settings.get(key)
+        if not is_port(value):
+            problems.append(f"monitoring_{key} must be a port from 1 to 65535, got {value!r}.")
+            continue
+        value = int(value)
+        if value in seen:
+            problems.append(f"monitoring_{key} and monitoring_{seen[value]} are both {value}; give each its own port.")
+        elif value in service_ports:
+            problems.append(
+                f"monitoring_{key} is {value}, the 127.0.0.1 port of service '{service_ports[value]}'; pick another."
+            )
+        seen.setdefault(value, key)
+    return problems
+
+
+def _email_problems(email):
+    if email in (None, {}):
+        return []
+    if not isinstance(email, dict):
+        return [f"monitoring_alert_email must be a mapping {{to, from, smarthost, ...}}, got {type(email).__name__}."]
+    allowed = {"to", "from", "smarthost", "username", "password", "require_tls", "send_resolved"}
+    problems = [
+        f"monitoring_alert_email: unknown key '{key}'{_close(key, allowed)}; it takes {', '.join(sorted(allowed))}."
+        for key in sorted(set(email) - allowed, key=str)
+    ]
+    recipients = email.get("to")
+    recipients = [recipients] if isinstance(recipients, str) else recipients
+    if (
+        not isinstance(recipients, list)
+        or not recipients
+        or not all(isinstance(r, str) and _EMAIL_RE.match(r) for r in recipients)
+    ):
+        problems.append("monitoring_alert_email.to must be an address (or a list of them), such as 'me@example.com'.")
+    if not isinstance(email.get("from"), str) or not _EMAIL_RE.match(email.get("from") or ""):
+        problems.append("monitoring_alert_email.from must be the sender's address, such as 'alerts@example.com'.")
+    smarthost = email.get("smarthost")
+    if (
+        not isinstance(smarthost, str)
+        or not _HOST_PORT_RE.match(smarthost)
+        or not is_port(int(smarthost.rsplit(":", 1)[1]))
+    ):
+        problems.append(
+            f"monitoring_alert_email.smarthost must be the SMTP server as host:port, such as 'smtp.example.com:587', "
+            f"got {smarthost!r}."
+        )
+    if ("username" in email) != ("password" in email):
+        problems.append("monitoring_alert_email: give username and password together (or neither).")
+    for key in ("require_tls", "send_resolved"):
+        if key in email and not isinstance(email[key], bool):
+            problems.append(f"monitoring_alert_email.{key} must be true or false.")
+    return problems
+
+
+def _webhook_problems(webhooks):
+    if not isinstance(webhooks, list):
+        return [f"monitoring_alert_webhooks must be a list of {{name, url}}, got {type(webhooks).__name__}."]
+    problems = []
+    allowed = {"name", "url", "bearer_token", "send_resolved"}
+    names = set()
+    for index, hook in enumerate(webhooks):
+        where = f"monitoring_alert_webhooks[{index}]"
+        if not isinstance(hook, dict):
+            problems.append(f"{where} must be a mapping {{name, url}}, got {type(hook).__name__}.")
+            continue
+        problems += [
+            f"{where}: unknown key '{key}'{_close(key, allowed)}; it takes {', '.join(sorted(allowed))}."
+            for key in sorted(set(hook) - allowed, key=str)
+        ]
+        name = hook.get("name")
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            problems.append(
+                f"{where}.name must be lower-case letters, digits, '-' or '_', such as 'ntfy', got {name!r}."
+            )
+        elif name in names:
+            problems.append(f"{where}.name '{name}' is used twice; give each webhook its own name.")
+        names.add(name)
+        url = hook.get("url")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            # The URL may hold a secret (a token in its path): the message does not repeat it.
+            problems.append(f"{where}.url must be an http:// or https:// URL.")
+        token = hook.get("bearer_token")
+        if token is not None and (not isinstance(token, str) or not token or any(c.isspace() for c in token)):
+            problems.append(f"{where}.bearer_token must be a non-empty string without spaces.")
+        if "send_resolved" in hook and not isinstance(hook["send_resolved"], bool):
+            problems.append(f"{where}.send_resolved must be true or false.")
+    return problems
+
+
+def _header_problems(headers, mcp_names):
+    if not isinstance(headers, dict):
+        return [f"monitoring_mcp_probe_headers must be a mapping of MCP service name to headers, got {headers!r}."]
+    problems = []
+    for name, values in headers.items():
+        if name not in mcp_names:
+            problems.append(
+                f"monitoring_mcp_probe_headers names '{name}', which is not an MCP service of this host"
+                f"{_close(name, mcp_names)}."
+            )
+        if not isinstance(values, dict) or not values:
+            problems.append(f"monitoring_mcp_probe_headers.{name} must be a mapping of header name to value.")
+            continue
+        for header, value in values.items():
+            if not isinstance(header, str) or not _HEADER_RE.match(header):
+                problems.append(f"monitoring_mcp_probe_headers.{name}: {header!r} is not an HTTP header name.")
+            # The value is usually a token: never repeated in a message.
+            if not isinstance(value, str) or "\n" in value or "\r" in value:
+                problems.append(f"monitoring_mcp_probe_headers.{name}.{header} must be a one-line string.")
+    return problems
+
+
+def problems(services, settings):
+    """Every problem of the monitoring settings, as messages naming the variable (never a secret)."""
+    try:
+        normalized = normalize_services(services, settings.get("domain"), var_name="monitoring_services")
+    except ServiceModelError as exc:
+        return list(exc.problems)
+    enabled = [s for s in normalized if s.get("enabled", True) is not False]
+    # A kind: http entry on a monitoring port is how a UI is published behind Access: no clash.
+    service_ports = {int(s["port"]): s["name"] for s in enabled if is_port(s.get("port")) and s.get("kind") != "http"}
+    mcp_names = [s["name"] for s in enabled if s.get("kind") == "mcp"]
+    result = _duration_problems(settings) + _port_problems(settings, service_ports)
+    stale_min = settings.get("tunnel_min_connections")
+    if not isinstance(stale_min, int) or isinstance(stale_min, bool) or not 1 <= stale_min <= 16:
+        result.append(f"monitoring_tunnel_min_connections must be a number from 1 to 16, got {stale_min!r}.")
+    for key in ("textfile_dir", "scrape_targets_dir"):
+        value = settings.get(key)
+        if not isinstance(value, str) or not value.startswith("/") or value.rstrip("/") in ("", "/etc", "/var"):
+            result.append(f"monitoring_{key} must be an absolute directory of its own, got {value!r}.")
+    result += _email_problems(settings.get("alert_email"))
+    result += _webhook_problems(settings.get("alert_webhooks"))
+    result += _header_problems(settings.get("mcp_probe_headers"), mcp_names)
+    return result
+
+
+def seconds(value):
+    """Whole seconds of a duration such as ``26h`` (PromQL 2.x compares numbers, not durations)."""
+    result = duration_whole_seconds(value)
+    if result is None:
+        raise MonitoringError(f"monitoring_seconds: {value!r} is not a duration such as '26h'.")
+    return result
+
+
+def token_expiry(expiry):
+    """``{token name: expires_at}`` (the edge's service tokens) as ``[{token, seconds}]``, by name.
+
+    Entries without a readable RFC 3339 time (a check-mode placeholder) are left out.
+    """
+    result = []
+    for name, expires_at in sorted((expiry or {}).items()):
+        stamp = parse_timestamp(expires_at)
+        if stamp is not None:
+            result.append({"token": str(name), "seconds": int(stamp)})
+    return result
