@@ -4,7 +4,7 @@
 # each must succeed, the second demo on the image-cache volume the first one left behind (with a
 # fresh .demo/: new secrets, a new n8n encryption key, and the ufw firewall backend instead of
 # nftables), and each demo's summary must show every service healthy, every MCP handshake working,
-# n8n ready and no container answering a LAN neighbour.
+# n8n ready, every Prometheus target up with no alert firing, and no container answering a LAN neighbour.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -22,6 +22,10 @@ check_summary() {
       *) grep -qE -- "-> ok$" <<<"$line" || { echo "$step: MCP handshake failed: $line" >&2; bad=1; } ;;
     esac
   done
+  # The monitoring: every target up, the three services probed (MCP initialize, n8n readiness), nothing firing.
+  line=$(grep -E "^monitoring: " "$out" || true)
+  grep -qE "^monitoring: ([0-9]+)/\1 targets up; probes: n8n ok, notes ok, time ok; alerts firing: none$" <<<"$line" ||
+    { echo "$step: monitoring is not all well: ${line:-no monitoring line}" >&2; bad=1; }
   # The docker role's container guard: a LAN neighbour that routes the containers' own addresses
   # through the home server reaches none of them.
   line=$(grep -E "^guard: " "$out" || true)

@@ -113,6 +113,8 @@ homelab_servers:
     n8n_encryption_key: $n8n_key
     cloudflared_install_method: local
     cloudflared_local_file: $repo/tests/doubles/cloudflared/build/cloudflared
+    homelab_monitoring: true
+    monitoring_mcp_probe_headers: {notes: {Authorization: "Bearer $notes_token"}}
 EOF
   chmod 600 "$state/inventory.yml"
 }
@@ -199,6 +201,28 @@ print(\", \".join(found) or \"none\", \"(of %d tried: %s)\" % (len(targets), \",
 " "$2"' sh "$ip" "$targets"
 }
 
+# Prometheus on the demo server (127.0.0.1 only, read from inside): targets up, MCP probes, alerts firing.
+monitoring_summary() {
+  docker exec "$name" python3 -c '
+import json, urllib.request
+def get(url):
+    return json.load(urllib.request.urlopen(url, timeout=10))
+# The first probes need a scrape interval or two after the play.
+import time
+for _ in range(30):
+    up = get("http://127.0.0.1:9090/api/v1/query?query=up")["data"]["result"]
+    probes = get("http://127.0.0.1:9090/api/v1/query?query=probe_success")["data"]["result"]
+    if len(probes) >= 3 and all(r["value"][1] == "1" for r in up + probes):
+        break
+    time.sleep(2)
+ok = sum(r["value"][1] == "1" for r in up)
+probe = ", ".join(sorted(r["metric"]["service"] + (" ok" if r["value"][1] == "1" else " FAILING") for r in probes))
+firing = sorted(a["labels"]["alertname"] for a in get("http://127.0.0.1:9093/api/v2/alerts?active=true"))
+firing = ", ".join(firing) or "none"
+print(f"{ok}/{len(up)} targets up; probes: {probe}; alerts firing: {firing}")
+' 2>&1 | tail -n 1
+}
+
 summary() {
   local st tunnel_id
   st=$(emulator state)
@@ -235,11 +259,14 @@ EOF
     printf '%-20s %-26s %-10s %s\n' "$host" "$policies" "$health" "$result"
   done
   echo
+  echo "monitoring: $(monitoring_summary)"
+  echo
   echo "service token secret: $state/secrets/claude-desktop.env (0600, written once)"
   echo "How to look:"
   echo "  docker exec -it $name cat /etc/cloudflared/home.yml        # hostname -> 127.0.0.1:port, Access aud tags"
   echo "  docker exec -it $name nft list ruleset                     # default-deny inbound"
   echo "  docker exec -it $name docker ps                            # the containers, 127.0.0.1 only"
+  echo "  docker exec -it $name curl -s 127.0.0.1:9093/api/v2/alerts # Alertmanager: what is firing"
   echo "  curl -s http://127.0.0.1:$(cat "$state/emulator.port")/__emulator/state | python3 -m json.tool   # the emulated Cloudflare account"
   echo "Run 'make demo' again: it reports changed=0 and sends no API write. 'make demo-down' tears it all down."
 }
