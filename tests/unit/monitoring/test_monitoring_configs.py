@@ -94,7 +94,7 @@ def test_blackbox_mcp_modules_send_initialize_with_their_headers(rendered, varia
 def test_amtool_check_config(rendered, prom_tools, variant):
     result = run([prom_tools["amtool"], "check-config", rendered[variant].files["alertmanager.yml"]])
     assert "SUCCESS" in result.stdout
-    assert " - 2 inhibit rules" in result.stdout
+    assert " - 1 inhibit rules" in result.stdout
 
 
 def test_alertmanager_config_sends_to_every_destination(rendered, variant):
