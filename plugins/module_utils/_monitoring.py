@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from urllib.parse import urlsplit
 
@@ -15,6 +14,7 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model im
     normalize_services,
 )
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import (
+    did_you_mean,
     duration_whole_seconds,
     go_duration_seconds,
     is_port,
@@ -30,11 +30,6 @@ _HOST_PORT_RE = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 # n8n's readiness endpoint, on its 127.0.0.1 port.
 N8N_READY_PATH = "/healthz/readiness"
-
-
-def _close(name, known):
-    close = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 class MonitoringError(ValueError):
@@ -101,7 +96,7 @@ def _duration_problems(settings):
     for name, value in overrides.items():
         if name not in known:
             problems.append(
-                f"monitoring_alert_for names '{name}', which is not an alert of the role{_close(name, known)}; "
+                f"monitoring_alert_for names '{name}', which is not an alert of the role{did_you_mean(name, known)}; "
                 f"the alerts are {', '.join(sorted(known))}."
             )
         elif not isinstance(value, str) or not (_DURATION_RE.match(value) or value == "0s"):
@@ -135,7 +130,8 @@ def _email_problems(email):
         return [f"monitoring_alert_email must be a mapping {{to, from, smarthost, ...}}, got {type(email).__name__}."]
     allowed = {"to", "from", "smarthost", "username", "password", "require_tls", "send_resolved"}
     problems = [
-        f"monitoring_alert_email: unknown key '{key}'{_close(key, allowed)}; it takes {', '.join(sorted(allowed))}."
+        f"monitoring_alert_email: unknown key '{key}'{did_you_mean(key, allowed)}; "
+        f"it takes {', '.join(sorted(allowed))}."
         for key in sorted(set(email) - allowed, key=str)
     ]
     recipients = email.get("to")
@@ -178,7 +174,7 @@ def _webhook_problems(webhooks):
             problems.append(f"{where} must be a mapping {{name, url}}, got {type(hook).__name__}.")
             continue
         problems += [
-            f"{where}: unknown key '{key}'{_close(key, allowed)}; it takes {', '.join(sorted(allowed))}."
+            f"{where}: unknown key '{key}'{did_you_mean(key, allowed)}; it takes {', '.join(sorted(allowed))}."
             for key in sorted(set(hook) - allowed, key=str)
         ]
         name = hook.get("name")
@@ -210,7 +206,7 @@ def _header_problems(headers, mcp_names):
         if name not in mcp_names:
             problems.append(
                 f"monitoring_mcp_probe_headers names '{name}', which is not an MCP service of this host"
-                f"{_close(name, mcp_names)}."
+                f"{did_you_mean(name, mcp_names)}."
             )
         if not isinstance(values, dict) or not values:
             problems.append(f"monitoring_mcp_probe_headers.{name} must be a mapping of header name to value.")

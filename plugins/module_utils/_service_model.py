@@ -11,11 +11,10 @@ the variable, the entry and what would be valid.
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._egress import egress_problems
-from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import is_dns_label, is_port
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import did_you_mean, is_dns_label, is_port
 
 SERVICE_KINDS = ("mcp", "n8n", "http")
 MCP_TRANSPORTS = ("stdio", "streamable-http")
@@ -120,8 +119,7 @@ def unknown_key_problems(service, kind, where):
         if key in _REFUSED_KEYS:
             problems.append(f"{where}: '{key}' is not supported: {_REFUSED_KEYS[key]}.")
             continue
-        close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.7)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(key, allowed, cutoff=0.7)
         problems.append(
             f"{where}: unknown key '{key}'{hint}; a service of kind {kind} takes {', '.join(sorted(allowed))}."
         )
@@ -298,8 +296,7 @@ def placed_services(services, host, inventory_groups, var_name="homelab_services
             continue
         unknown = [name for name in hosts if name not in known]
         for name in unknown:
-            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(name, known)
             problems.append(
                 f"{var_name}[{index}] (name '{service.get('name')}'): 'hosts' names '{name}', which is neither "
                 f"a host nor a group of the inventory{hint}."

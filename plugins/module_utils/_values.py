@@ -15,6 +15,7 @@ Private to the collection (no API promise). Pure Python standard library (and ``
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._errors import CloudflareInputError
@@ -75,6 +76,12 @@ def duration_whole_seconds(value):
     if total is None or not total.is_integer():
         return None
     return int(total)
+
+
+def did_you_mean(name, known, cutoff=0.6):
+    """`` (did you mean 'x'?)`` for the closest of ``known`` to ``name``, or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=cutoff)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 PORT_MAX = 65535
