@@ -72,7 +72,7 @@ unit: venv ## Unit tests (pytest), incl. the monitoring role's rules and configs
 
 .PHONY: integration
 integration: venv ## Modules run by ansible-playbook against the local Cloudflare API emulator
-	$(BIN)/python -m pytest tests/integration -q
+	$(BIN)/python -m pytest tests/integration -q --durations=10
 
 .PHONY: molecule
 molecule: venv images ## Every Molecule scenario, in MOLECULE_LANES parallel lanes (SCENARIOS="a b" to pick)
