@@ -9,6 +9,7 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._monitoring impor
     MonitoringError,
     probes,
     problems,
+    scrapes,
     seconds,
     token_expiry,
 )
@@ -17,6 +18,13 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._monitoring impor
 def _probes(services, domain=None, mcp_headers=None):
     try:
         return probes(services, domain, mcp_headers)
+    except MonitoringError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def _scrapes(services, domain=None, n8n_metrics=True, docker_metrics_address=""):
+    try:
+        return scrapes(services, domain, n8n_metrics, docker_metrics_address)
     except MonitoringError as exc:
         raise AnsibleFilterError(str(exc)) from None
 
@@ -33,6 +41,7 @@ class FilterModule:
         return {
             "monitoring_problems": problems,
             "monitoring_probes": _probes,
+            "monitoring_scrapes": _scrapes,
             "monitoring_seconds": _seconds,
             "monitoring_token_expiry": token_expiry,
         }

@@ -17,7 +17,8 @@ Rules are in the form cloudflared reads (``config.yml``) and the API stores (rem
 * ``api_ingress()`` / ``origin_request_to_api()`` turn rules of either form into the API's (durations in
   whole seconds), so callers pass rules through unchanged (``build_ingress()``'s output included).
 * ``build_ingress()`` makes one rule per service (``hostname -> service_url``), extra rules from
-  ``paths``, per-rule ``originRequest``, and the catch-all last rule.
+  ``paths``, per-rule ``originRequest``, the ``http_status:404`` rules that keep a service's local-only
+  paths (n8n's ``/metrics``) off its public hostname, and the catch-all last rule.
 * ``ingress_problems()`` / ``validate_ingress()`` list *every* problem (path regexes: ``_re2``), each naming the rule
   (``rule #2 (hostname 'a.example.com')``) and why it is wrong.
 * ``config_problems()`` checks a whole ``config.yml`` document (ingress, originRequest,
@@ -31,9 +32,11 @@ decoder refuses a string).
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._re2 import regex_problem
+from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import N8N_METRICS_PATH
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import (
     duration_whole_seconds,
     go_duration_seconds,
@@ -42,6 +45,16 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import (
 )
 
 DEFAULT_CATCH_ALL = "http_status:404"
+
+# Paths a kind of service answers on its 127.0.0.1 port for the host alone (kind -> the path), and
+# the rule that answers them on the service's public hostname instead: n8n serves its Prometheus
+# metrics on the port of its editor, which the tunnel publishes. n8n's web server (Express) routes
+# case-insensitively and with an optional trailing slash ('/METRICS', '/metrics/'), so the regex
+# ignores case and refuses every path that starts so; cloudflared matches it against the decoded
+# path ('/%6detrics' is '/metrics'). The rule is there whether n8n's metrics are on or off (they are
+# switched where n8n runs, which the tunnel's configuration cannot see): off, it costs nothing.
+LOCAL_ONLY_PATHS = {"n8n": N8N_METRICS_PATH}
+LOCAL_ONLY_SERVICE = "http_status:404"
 
 # snake_case (what users write) -> cloudflared's camelCase key, for originRequest.
 ORIGIN_REQUEST_KEYS = {
@@ -259,6 +272,38 @@ def _rule(hostname, path, service, origin_request):
     return rule
 
 
+def local_only_regex(path):
+    """The ingress path regex that matches ``path`` as n8n's web server routes it: any case, and
+    anything that starts with it (``/metrics`` -> ``(?i)^/metrics``)."""
+    return "(?i)^" + re.escape(path)
+
+
+def _case_variants(text):
+    return {"".join(chars) for chars in itertools.product(*({c.lower(), c.upper()} for c in text))}
+
+
+def _may_reach(pattern, path):
+    """Whether a rule with the path regex ``pattern`` (None: every path) sends ``path`` as the origin's
+    router reads it (any case, optional trailing slash) to its service."""
+    if pattern in (None, ""):
+        return True
+    if not isinstance(pattern, str) or regex_problem(pattern):
+        return True  # validation names the broken regex; here, assume the worst
+    compiled = re.compile(pattern)
+    return any(compiled.search(variant) for variant in _case_variants(path) | _case_variants(path + "/"))
+
+
+def local_only_rule(service, own_rules):
+    """The ``http_status:404`` rule for ``service``'s local-only path on its hostname (see
+    ``LOCAL_ONLY_PATHS``), or None: its kind has none, or none of ``own_rules`` (the rules of its
+    ``path`` and ``paths``, whatever service URL they name) can reach that path (a service published
+    under another ``path`` only, such as ``^/webhook/``)."""
+    path = LOCAL_ONLY_PATHS.get(service.get("kind"))
+    if not path or not any(_may_reach(rule.get("path"), path) for rule in own_rules):
+        return None
+    return {"hostname": service["hostname"], "path": local_only_regex(path), "service": LOCAL_ONLY_SERVICE}
+
+
 def build_ingress(services, extra_rules=None, catch_all=DEFAULT_CATCH_ALL, var_name="services"):
     """Return the ingress rules for ``services`` (as normalised by ``_service_model``).
 
@@ -266,6 +311,8 @@ def build_ingress(services, extra_rules=None, catch_all=DEFAULT_CATCH_ALL, var_n
     * one rule per entry of ``paths``: a string (a path regex sent to the same service) or a
       mapping ``{path, service_url?, origin_request?}``; its originRequest is the service's,
       updated with the entry's own;
+    * before a service's rules, ``local_only_rule``: n8n's ``/metrics`` answers ``http_status:404``
+      on its hostname (so no entry of its ``paths`` publishes it), and only the host's Prometheus reads it;
     * ``extra_rules`` (rules already in cloudflared's form) follow the service rules;
     * the catch-all rule ``{service: catch_all}`` comes last (``catch_all=None``: none is added, so
       the last of ``extra_rules`` must be one).
@@ -276,6 +323,7 @@ def build_ingress(services, extra_rules=None, catch_all=DEFAULT_CATCH_ALL, var_n
     """
     problems = []
     rules = []
+    local_only = set()  # (hostname, path) of the local-only rules made so far
     for index, service in enumerate(services or []):
         where = f"{var_name}[{index}]"
         if not isinstance(service, dict):
@@ -293,6 +341,7 @@ def build_ingress(services, extra_rules=None, catch_all=DEFAULT_CATCH_ALL, var_n
         except IngressError as exc:
             problems.extend(exc.problems)
             origin = {}
+        own = []
         for pindex, entry in enumerate(service.get("paths") or []):
             pwhere = f"{where}.paths[{pindex}]"
             if isinstance(entry, str):
@@ -306,14 +355,20 @@ def build_ingress(services, extra_rules=None, catch_all=DEFAULT_CATCH_ALL, var_n
                     f"{pwhere}: unknown key(s) {', '.join(unknown)}; valid: path, service_url, origin_request."
                 )
             try:
-                own = origin_request_to_camel(entry.get("origin_request"), where=f"{pwhere}.origin_request")
+                entry_origin = origin_request_to_camel(entry.get("origin_request"), where=f"{pwhere}.origin_request")
             except IngressError as exc:
                 problems.extend(exc.problems)
-                own = {}
+                entry_origin = {}
             merged = dict(origin)
-            merged.update(own)
-            rules.append(_rule(hostname, entry["path"], entry.get("service_url") or url, merged))
-        rules.append(_rule(hostname, service.get("path"), url, origin))
+            merged.update(entry_origin)
+            own.append(_rule(hostname, entry["path"], entry.get("service_url") or url, merged))
+        own.append(_rule(hostname, service.get("path"), url, origin))
+        # First on its hostname among the rules with a path (the sort below keeps their order).
+        blocked = local_only_rule(service, own)
+        if blocked and (blocked["hostname"], blocked["path"]) not in local_only:
+            local_only.add((blocked["hostname"], blocked["path"]))
+            rules.append(blocked)
+        rules.extend(own)
 
     rules.sort(key=lambda r: (r["hostname"].startswith("*"), "path" not in r))
     for rule in extra_rules or []:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) 2026 homelab.mcp_edge contributors
-"""The monitoring role's rules: what it probes on a host, and every problem of its settings."""
+"""The monitoring role's rules: what it probes and scrapes on a host, and every problem of its settings."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._access_service_token import parse_timestamp
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._service_model import (
     MCP_PATH,
+    N8N_METRICS_PATH,
     ServiceModelError,
     normalize_services,
 )
@@ -17,7 +18,11 @@ from ansible_collections.homelab.mcp_edge.plugins.module_utils._values import (
     did_you_mean,
     duration_whole_seconds,
     go_duration_seconds,
+    is_cloudflare_id,
     is_port,
+    is_uuid,
+    loopback_address_problem,
+    loopback_port,
 )
 
 # What Prometheus, Alertmanager and the blackbox exporter accept as a duration, in the whole-unit
@@ -36,6 +41,23 @@ class MonitoringError(ValueError):
     """A value the monitoring role cannot use; the message names it."""
 
 
+# The kinds of service that run as containers: a host with one of them runs the docker role (site.yml).
+CONTAINER_KINDS = ("mcp", "n8n")
+# Where the Docker engine serves its metrics (metrics-addr), on the address the docker role gives it.
+DOCKER_METRICS_PATH = "/metrics"
+
+
+def _enabled_services(services, domain):
+    """The enabled entries of the description, normalised; MonitoringError names every problem."""
+    try:
+        normalized = normalize_services(services, domain, var_name="monitoring_services")
+    except ServiceModelError as exc:
+        raise MonitoringError(
+            f"{len(exc.problems)} problem(s) in monitoring_services:\n- " + "\n- ".join(exc.problems)
+        ) from None
+    return [service for service in normalized if service.get("enabled", True) is not False]
+
+
 def probes(services, domain=None, mcp_headers=None):
     """One blackbox probe per enabled MCP service (an MCP ``initialize``) and per n8n (readiness).
 
@@ -44,15 +66,7 @@ def probes(services, domain=None, mcp_headers=None):
     """
     mcp_headers = mcp_headers or {}
     result = []
-    try:
-        normalized = normalize_services(services, domain, var_name="monitoring_services")
-    except ServiceModelError as exc:
-        raise MonitoringError(
-            f"{len(exc.problems)} problem(s) in monitoring_services:\n- " + "\n- ".join(exc.problems)
-        ) from None
-    for service in normalized:
-        if service.get("enabled", True) is False:
-            continue
+    for service in _enabled_services(services, domain):
         name, kind, port = service["name"], service.get("kind"), service.get("port")
         if kind == "mcp":
             module = f"mcp_initialize_{name}" if name in mcp_headers else "mcp_initialize"
@@ -62,6 +76,29 @@ def probes(services, domain=None, mcp_headers=None):
         elif kind == "n8n":
             url = f"http://127.0.0.1:{port}{N8N_READY_PATH}"
             result.append({"service": name, "kind": kind, "url": url, "module": "http_ready"})
+    return result
+
+
+def scrapes(services, domain=None, n8n_metrics=True, docker_metrics_address=""):
+    """The metrics endpoints of the host's other parts that Prometheus scrapes, one job each.
+
+    * ``n8n``: each enabled n8n service's ``/metrics`` on its 127.0.0.1 port (label ``service``), when
+      ``n8n_metrics`` (the n8n role's ``N8N_METRICS``) is on;
+    * ``docker``: the engine's ``metrics-addr``, when it has one and a service of a container kind runs on
+      the host (only then does site.yml run the docker role).
+
+    Each: ``{job, target, metrics_path}`` and, for a service, ``service``; in the description's order.
+    """
+    enabled = _enabled_services(services, domain)
+    result = []
+    if n8n_metrics:
+        result += [
+            {"job": "n8n", "service": s["name"], "target": f"127.0.0.1:{s['port']}", "metrics_path": N8N_METRICS_PATH}
+            for s in enabled
+            if s.get("kind") == "n8n" and is_port(s.get("port"))
+        ]
+    if docker_metrics_address and any(s.get("kind") in CONTAINER_KINDS for s in enabled):
+        result.append({"job": "docker", "target": docker_metrics_address, "metrics_path": DOCKER_METRICS_PATH})
     return result
 
 
@@ -120,6 +157,20 @@ def _port_problems(settings, service_ports):
                 f"monitoring_{key} is {value}, the 127.0.0.1 port of service '{service_ports[value]}'; pick another."
             )
         seen.setdefault(value, key)
+    # The engine's metrics port: one that is taken stops dockerd from starting at all (measured).
+    address = settings.get("docker_metrics_address", "")
+    problem = loopback_address_problem(address, "monitoring_docker_metrics_address")
+    if problem:
+        problems.append(problem)
+    elif address:
+        port = loopback_port(address)
+        owner = f"monitoring_{seen[port]}" if port in seen else None
+        owner = owner or (f"the 127.0.0.1 port of service '{service_ports[port]}'" if port in service_ports else None)
+        if owner:
+            problems.append(
+                f"monitoring_docker_metrics_address (homelab_docker_metrics_address) uses port {port}, which is "
+                f"{owner}; the engine would not start. Pick another port."
+            )
     return problems
 
 
@@ -220,6 +271,49 @@ def _header_problems(headers, mcp_names):
     return problems
 
 
+def _tunnel_status_problems(settings):
+    """The tunnel status check's settings; nothing to check while it is off (no token)."""
+    token = settings.get("tunnel_status_api_token")
+    if token in (None, ""):
+        return []
+    if not isinstance(token, str) or any(c.isspace() for c in token):
+        return [
+            "monitoring_tunnel_status_api_token must be an API token (one word, from the vault) or '' for no check."
+        ]
+    problems = []
+    account = settings.get("tunnel_status_account_id")
+    if not is_cloudflare_id(account):
+        problems.append(
+            f"monitoring_tunnel_status_account_id must be the tunnels' Cloudflare account id (32 lower-case "
+            f"hexadecimal digits; the edge hands it over in site.yml), got {account!r}."
+        )
+    url = settings.get("tunnel_status_api_base_url")
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.append(
+            f"monitoring_tunnel_status_api_base_url must be an http:// or https:// URL such as "
+            f"https://api.cloudflare.com/client/v4, got {url!r}."
+        )
+    interval = settings.get("tunnel_status_interval")
+    if not isinstance(interval, str) or not _DURATION_RE.match(interval) or (go_duration_seconds(interval) or 0) < 30:
+        problems.append(
+            f"monitoring_tunnel_status_interval must be a duration of 30s or more such as '5m', got {interval!r}."
+        )
+    tunnels = settings.get("tunnel_status_tunnels")
+    if not isinstance(tunnels, list):
+        return [*problems, f"monitoring_tunnel_status_tunnels must be a list of {{name, id}}, got {tunnels!r}."]
+    for index, tunnel in enumerate(tunnels):
+        where = f"monitoring_tunnel_status_tunnels[{index}]"
+        if not isinstance(tunnel, dict) or not isinstance(tunnel.get("name"), str) or not tunnel.get("name"):
+            problems.append(f"{where} must be a mapping with the tunnel's name (and its id), got {tunnel!r}.")
+            continue
+        unknown = sorted(set(tunnel) - {"name", "id"}, key=str)
+        problems += [f"{where}: unknown key '{key}'; it takes name and id." for key in unknown]
+        if tunnel.get("id") not in (None, "") and not is_uuid(tunnel["id"]):
+            problems.append(f"{where}.id must be the tunnel's UUID or left out, got {tunnel['id']!r}.")
+    return problems
+
+
 def problems(services, settings):
     """Every problem of the monitoring settings, as messages naming the variable (never a secret)."""
     try:
@@ -241,6 +335,9 @@ def problems(services, settings):
     result += _email_problems(settings.get("alert_email"))
     result += _webhook_problems(settings.get("alert_webhooks"))
     result += _header_problems(settings.get("mcp_probe_headers"), mcp_names)
+    if not isinstance(settings.get("n8n_metrics", True), bool):
+        result.append(f"monitoring_n8n_metrics must be true or false, got {settings.get('n8n_metrics')!r}.")
+    result += _tunnel_status_problems(settings)
     return result
 
 

@@ -20,6 +20,9 @@ SERVICE_KINDS = ("mcp", "n8n", "http")
 MCP_TRANSPORTS = ("stdio", "streamable-http")
 # Where every MCP service answers Streamable HTTP on its 127.0.0.1 port (gateways and direct servers).
 MCP_PATH = "/mcp"
+# Where n8n serves its Prometheus metrics (N8N_METRICS), on the port of its editor and webhooks: for
+# the host's Prometheus only, never on n8n's public hostname (``_ingress`` answers it 404 there).
+N8N_METRICS_PATH = "/metrics"
 # Keys the model itself understands. Role-specific keys (image, env, volumes, ...) are
 # passed through untouched and checked by the role that uses them.
 COMMON_KEYS = frozenset(

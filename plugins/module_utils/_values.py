@@ -7,6 +7,7 @@ Private to the collection (no API promise). Pure Python standard library (and ``
 * Go durations (``time.ParseDuration``), as cloudflared and Cloudflare's API take them:
   ``go_duration_seconds("1m30s") == 90.0``; ``duration_whole_seconds("1m30s") == 90`` (the API form).
 * TCP/UDP ports: ``is_port(443)``; an integer 1-65535 (``minimum=0`` for SRV), never a bool or a string.
+* Loopback listen addresses (``127.0.0.1:9323``, ``[::1]:9323``): ``loopback_port()``.
 * UUIDs (tunnel ids): ``UUID_RE`` / ``is_uuid()``.
 * DNS names: ``is_dns_label()``, ``is_dns_name()``, ``normalise_name()`` (lower-case, no trailing dot,
   IDN to Punycode).
@@ -16,6 +17,7 @@ Private to the collection (no API promise). Pure Python standard library (and ``
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._errors import CloudflareInputError
@@ -92,12 +94,53 @@ def is_port(value, minimum=1):
     return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= PORT_MAX
 
 
+_LISTEN_RE = re.compile(r"^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):([0-9]{1,5})$")
+
+
+def loopback_port(value):
+    """The port of a loopback listen address ``IP:PORT`` (an IPv4 address of 127.0.0.0/8, or ``[::1]``),
+    or None when ``value`` is anything else (a host name, another address, no port, a port out of range)."""
+    match = _LISTEN_RE.match(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    try:
+        # IPv6 in brackets, IPv4 without (as Go's net.SplitHostPort and dockerd read them).
+        address = ipaddress.IPv6Address(match.group(1)) if match.group(1) else ipaddress.IPv4Address(match.group(2))
+    except ValueError:
+        return None
+    port = int(match.group(3))
+    return port if address.is_loopback and is_port(port) else None
+
+
+def loopback_address_problem(value, var_name, optional=True):
+    """Why ``value`` (the variable ``var_name``) is not a loopback listen address (``loopback_port``), or None.
+
+    ``optional``: an empty string (nothing listens) is valid too.
+    """
+    if (optional and value == "") or loopback_port(value) is not None:
+        return None
+    return (
+        f"{var_name} must be a loopback address and port, such as '127.0.0.1:9323' or '[::1]:9323' (an IP address "
+        f"of 127.0.0.0/8 or ::1, never a name or another address: nothing of the collection listens beyond the "
+        f"host){' or empty for none' if optional else ''}, got {value!r}."
+    )
+
+
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
 def is_uuid(value):
     """True for a UUID in its 8-4-4-4-12 hexadecimal form (either case), such as a tunnel id."""
     return isinstance(value, str) and bool(UUID_RE.match(value))
+
+
+# A Cloudflare account (or zone) id: 32 lower-case hexadecimal digits.
+_CLOUDFLARE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def is_cloudflare_id(value):
+    """True for a Cloudflare account or zone id (32 lower-case hexadecimal digits)."""
+    return isinstance(value, str) and bool(_CLOUDFLARE_ID_RE.match(value))
 
 
 # One DNS label (RFC 1123): 1-63 letters, digits and '-', not starting or ending with '-'.

@@ -41,9 +41,10 @@ def organization_team(state):
 
 
 def assert_each_rule_checks_its_apps_token(rules, state, team, prefix="home: "):
-    """Every hostname's rule carries originRequest.access with the team and its own application's aud."""
+    """Every hostname's rule carries originRequest.access with the team and its own application's aud
+    (a rule that answers itself, n8n's local-only /metrics with 404, reaches no origin: it needs none)."""
     auds = {a["domain"]: a["aud"] for a in state["access_apps"] if a["name"].startswith(prefix)}
-    hosts = [r for r in rules if r.get("hostname")]
+    hosts = [r for r in rules if r.get("hostname") and not (r.get("service") or "").startswith("http_status:")]
     assert hosts and {r["hostname"] for r in hosts} == set(auds), (hosts, auds)
     for rule in hosts:
         origin = rule.get("origin_request") or rule.get("originRequest") or {}
@@ -202,8 +203,11 @@ def test_remote_managed_tunnel_gets_its_ingress_from_the_api(_runner, emulator, 
     assert view["has_token"] is True
     state = emulator.state()
     ingress = state["tunnel_configs"][view["tunnel_id"]]["config"]["ingress"]
-    assert [r.get("hostname") for r in ingress] == ["time.example.com", "notes.example.com", "n8n.example.com", None]
-    assert ingress[0]["service"] == "http://127.0.0.1:8101" and ingress[-1]["service"] == "http_status:404"
+    hostnames = ["n8n.example.com", "time.example.com", "notes.example.com", "n8n.example.com", None]
+    assert [r.get("hostname") for r in ingress] == hostnames
+    # n8n's metrics (on its 127.0.0.1 port for Prometheus) answer 404 on its public hostname, before its own rule.
+    assert ingress[0] == {"hostname": "n8n.example.com", "path": "(?i)^/metrics", "service": "http_status:404"}
+    assert ingress[1]["service"] == "http://127.0.0.1:8101" and ingress[-1]["service"] == "http_status:404"
     # Origin access by default: the stored rules carry the account's team and each application's aud.
     assert_each_rule_checks_its_apps_token(ingress, state, organization_team(state), prefix="remote-home: ")
     assert "originRequest" not in ingress[-1]
@@ -217,7 +221,7 @@ def test_remote_managed_tunnel_gets_its_ingress_from_the_api(_runner, emulator, 
     assert off.rc == 0, off.output[-3000:]
     assert writes(emulator.requests()) == [("PUT", "PUT /accounts/:id/cfd_tunnel/:id/configurations")]
     ingress = emulator.state()["tunnel_configs"][view["tunnel_id"]]["config"]["ingress"]
-    assert len(ingress) == 4 and all("access" not in (r.get("originRequest") or {}) for r in ingress), ingress
+    assert len(ingress) == 5 and all("access" not in (r.get("originRequest") or {}) for r in ingress), ingress
     gone = _runner("edge.yml", extra_vars=dict(base, edge_state="absent"))
     assert gone.rc == 0, gone.output[-3000:]
 

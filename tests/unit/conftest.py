@@ -14,6 +14,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 IMPORT_PATHS = (
     REPO / ".collections",
@@ -24,3 +26,20 @@ IMPORT_PATHS = (
 for _entry in IMPORT_PATHS:
     if str(_entry) not in sys.path:
         sys.path.insert(0, str(_entry))
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The Cloudflare API emulator in this process, with its example seed (a module may override this)."""
+    from inprocess import InProcessEmulator  # imported here: the paths above are set first
+
+    emu = InProcessEmulator()
+    yield emu
+    emu.close()
+
+
+@pytest.fixture
+def emu(server):
+    """``server``, reset: each test starts from the seed."""
+    server.reset()
+    return server

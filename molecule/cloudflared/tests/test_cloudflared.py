@@ -190,8 +190,13 @@ def test_config_is_built_from_the_services(host):
     matched = host.check_output(
         f"{_binary(host)} tunnel --config /etc/cloudflared/home.yml ingress rule https://n8n.example.com/webhook/x"
     )
-    # cloudflared counts rules from 0: the ^/webhook/ rule comes first (path rules before the plain one)
-    assert "Matched rule #0" in matched.splitlines()
+    # cloudflared counts rules from 0: first n8n's /metrics answered 404 (its metrics stay on the host),
+    # then the ^/webhook/ rule (path rules before the plain one)
+    assert "Matched rule #1" in matched.splitlines()
+    metrics = host.check_output(
+        f"{_binary(host)} tunnel --config /etc/cloudflared/home.yml ingress rule https://n8n.example.com/Metrics"
+    )
+    assert "Matched rule #0" in metrics.splitlines() and "http_status:404" in metrics
     lab = host.file(f"{CONFIG_DIR}/lab.yml").content_string
     assert "ingress" not in lab.replace("ingress rules live in Cloudflare", "")
 

@@ -48,6 +48,22 @@ def test_engine_configured_and_running(host):
     assert host.package("python3-docker").is_installed
 
 
+def test_engine_metrics_on_loopback_only(host, target):
+    # docker_metrics_address (homelab_docker_metrics_address, 127.0.0.1:9323 by default): Debian 12's
+    # Engine 20.10 serves its metrics without experimental features.
+    daemon = json.loads(host.file("/etc/docker/daemon.json").content_string)
+    assert daemon["metrics-addr"] == "127.0.0.1:9323"
+    assert "experimental" not in daemon
+    body = host.check_output("curl -fsS --max-time 10 http://127.0.0.1:9323/metrics")
+    assert 'engine_daemon_container_states_containers{state="running"}' in body, body[:2000]
+    # Bound to 127.0.0.1 alone: no other address of the host (the LAN, docker0, a container bridge) has it.
+    listeners = host.check_output("ss -Hltn 'sport = :9323'").splitlines()
+    assert listeners and all(line.split()[3] == "127.0.0.1:9323" for line in listeners), listeners
+    for ip in target["ips"]:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((ip, 9323), timeout=3).close()
+
+
 def test_stdio_server_behind_gateway_answers(target):
     rc, summary = mcp_probe(
         target,

@@ -16,6 +16,8 @@ ALERTMANAGER = "http://127.0.0.1:9093"
 RECEIVER_LOG = "/var/log/alert-receiver.jsonl"
 WEBHOOK_TOKEN = "monitoring-scenario-webhook-token-0123456789"  # noqa: S105 - the scenario's fake value
 NOTES_TOKEN = "monitoring-scenario-notes-token-0123456789"  # noqa: S105 - the scenario's fake value
+EMULATOR = "http://127.0.0.1:8787"
+READONLY_TOKEN = "emulator-token-readonly-0000000000000000"  # noqa: S105 - the emulator's fake value
 UNITS = ["prometheus", "prometheus-alertmanager", "prometheus-blackbox-exporter", "prometheus-node-exporter"]
 # Time allowed from a break to its alert firing: for: up to 30 s + scrape 5 s + evaluation 5 s, with slack.
 FIRE_WITHIN = 90
@@ -105,6 +107,19 @@ def _break_and_watch(host, alert, break_cmd, repair_cmd, label=None, while_broke
     )
 
 
+def _tunnel_connections_cmd(count):
+    """A shell command that makes the emulator list ``count`` connections for tunnel home (0: all lost)."""
+    code = (
+        "import json, urllib.request as u\n"
+        f"ts = json.load(u.urlopen(u.Request('{EMULATOR}/client/v4/accounts/a0000000000000000000000000000001"
+        f"/cfd_tunnel?name=home&is_deleted=false', headers={{'Authorization': 'Bearer {READONLY_TOKEN}'}})))\n"
+        f"r = u.Request('{EMULATOR}/__emulator/tunnels/' + ts['result'][0]['id'] + '/connections', "
+        f"data=json.dumps({{'count': {count}}}).encode(), headers={{'Content-Type': 'application/json'}})\n"
+        "u.urlopen(r)\n"
+    )
+    return "python3 -c " + json.dumps(code)
+
+
 def test_the_services_run_and_listen_on_loopback_only(host):
     for unit in UNITS:
         assert host.service(unit).is_running, unit
@@ -153,7 +168,8 @@ def test_every_target_is_up(host):
     def all_up():
         results = _query(host, "up")
         jobs = {r["metric"]["job"] for r in results}
-        expected = {"prometheus", "alertmanager", "node", "blackbox", "cloudflared", "mcp_probe"}
+        # docker: the engine's metrics (docker_metrics_address, on by default; the docker role ran here).
+        expected = {"prometheus", "alertmanager", "node", "blackbox", "cloudflared", "mcp_probe", "docker"}
         if expected <= jobs and all(r["value"][1] == "1" for r in results):
             return results
         return None
@@ -162,6 +178,10 @@ def test_every_target_is_up(host):
     assert results, _query(host, "up")
     tunnels = [r["metric"].get("tunnel") for r in results if r["metric"]["job"] == "cloudflared"]
     assert tunnels == ["home"]
+    assert [r["metric"]["instance"] for r in results if r["metric"]["job"] == "docker"] == ["127.0.0.1:9323"]
+    # The engine's own view of its containers reaches Prometheus (the scenario's MCP containers run).
+    running = _query(host, 'engine_daemon_container_states_containers{job="docker",state="running"}')
+    assert running and int(running[0]["value"][1]) >= 1, running
 
 
 @pytest.mark.parametrize("service", ["time", "notes"])
@@ -253,4 +273,37 @@ def test_a_stale_backup_fires_BackupStale(host):
         "BackupStale",
         f"sed -i 's/^{metric} .*/{metric} {old}/' {prom}",
         "systemctl start homelab-backup.service",
+    )
+
+
+def test_cloudflares_view_of_the_tunnel(host):
+    """The tunnel status check: the API's status in Prometheus, its token only in a root-only file."""
+    healthy = _wait(lambda: _query(host, 'homelab_tunnel_api_status{tunnel="home",status="healthy"} == 1'), 60)
+    assert healthy, _query(host, '{__name__=~"homelab_tunnel_api_.*"}')
+    assert _query(host, "homelab_tunnel_api_up")[0]["value"][1] == "1"
+    assert _query(host, 'homelab_tunnel_api_connections{tunnel="home"}')[0]["value"][1] == "4"
+    props = host.run("systemctl show homelab-tunnel-status.service -p NoNewPrivileges -p User -p ProtectSystem").stdout
+    assert "User=homelab-tunnel-status" in props and "NoNewPrivileges=yes" in props, props
+    assert "ProtectSystem=strict" in props, props
+    token = host.file("/etc/homelab-mcp-edge/tunnel-status.token")
+    assert (token.mode, token.user) == (0o400, "homelab-tunnel-status")
+    # Its user reads it; nobody else does (not prometheus, whose Prometheus faces the most input).
+    assert host.run("runuser -u prometheus -- cat /etc/homelab-mcp-edge/tunnel-status.token").rc != 0
+    leaks = host.run(
+        "grep -rl %s /etc/systemd/system /etc/homelab-mcp-edge/tunnel-status.json /var/lib/prometheus/node-exporter",
+        READONLY_TOKEN,
+    ).stdout
+    assert leaks == ""
+    assert READONLY_TOKEN not in host.run("systemctl show homelab-tunnel-status.service").stdout
+    assert READONLY_TOKEN not in host.run("journalctl --no-pager -u homelab-tunnel-status").stdout
+
+
+def test_a_tunnel_cloudflare_sees_down_fires_TunnelNotHealthyAtCloudflare(host):
+    # cloudflared here keeps running with its 4 connections; Cloudflare's API lists none (the timer: 30 s).
+    _break_and_watch(
+        host,
+        "TunnelNotHealthyAtCloudflare",
+        _tunnel_connections_cmd(0),
+        _tunnel_connections_cmd(4),
+        label=("status", "down"),
     )

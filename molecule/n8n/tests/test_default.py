@@ -113,6 +113,15 @@ def test_n8n_environment_derived_from_the_service(host):
     assert env["N8N_ENCRYPTION_KEY"] == _secret("vault_n8n_encryption_key")
 
 
+def test_n8n_metrics_served_on_loopback_for_prometheus(host):
+    # n8n_metrics (homelab_n8n_metrics, on by default): N8N_METRICS, and n8n's metrics at /metrics on its
+    # 127.0.0.1 port (the tunnel answers /metrics on its public hostname with 404: molecule/site checks that).
+    assert env_of(host, "n8n")["N8N_METRICS"] == "true"
+    body = host.check_output("curl -fsS --max-time 10 http://127.0.0.1:5678/metrics")
+    names = {line.split("{")[0].split()[0] for line in body.splitlines() if line and not line.startswith("#")}
+    assert any(name.startswith("n8n_") for name in names), body[:2000]
+
+
 def test_n8n_data_in_named_volume(host):
     mounts = inspect(host, "n8n")["Mounts"]
     data = [m for m in mounts if m["Destination"] == "/home/node/.n8n"]

@@ -141,11 +141,24 @@ def test_cloudflared_requires_each_apps_access_token(host, state):
     assert org["auth_domain"] == f"{seed['team_name']}.cloudflareaccess.com"  # homelab-demo
     config = yaml.safe_load(host.check_output("cat /etc/cloudflared/home.yml"))
     auds = {a["domain"]: a["aud"] for a in state["access_apps"]}
-    rules = [r for r in config["ingress"] if r.get("hostname")]
+    # Each service's rule; n8n's /metrics rule answers 404 itself, reaching no origin (the next test).
+    rules = [r for r in config["ingress"] if r.get("hostname") and not r["service"].startswith("http_status:")]
     assert len(rules) == len(SERVICES)
     for rule in rules:
         access = rule["originRequest"]["access"]
         assert access == {"required": True, "teamName": seed["team_name"], "audTag": [auds[rule["hostname"]]]}
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/METRICS", "/metrics/"])
+def test_n8n_metrics_answer_404_on_the_public_hostname(host, path):
+    """n8n serves /metrics on 127.0.0.1 for Prometheus (N8N_METRICS); cloudflared never forwards it."""
+    config = "/etc/cloudflared/home.yml"
+    out = host.check_output(f"cloudflared tunnel --config {config} ingress rule https://n8n.{DOMAIN}{path}")
+    assert "service: http_status:404" in out and f"hostname: n8n.{DOMAIN}" in out, out
+    # The rest of n8n is routed to n8n, and its metrics are there on loopback.
+    out = host.check_output(f"cloudflared tunnel --config {config} ingress rule https://n8n.{DOMAIN}/healthz")
+    assert "service: http://127.0.0.1:5678" in out, out
+    assert "n8n_" in host.check_output("curl -fsS --max-time 10 http://127.0.0.1:5678/metrics")
 
 
 def test_only_ssh_answers_from_another_container(host, target):

@@ -37,12 +37,6 @@ def server(tmp_path_factory):
     emu.close()
 
 
-@pytest.fixture
-def emu(server):
-    server.reset()
-    return server
-
-
 def call(emu, method, path, body=None, token=TOKEN):
     return emu.api(method, path, body, token=token)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-from inprocess import InProcessEmulator
 
 TOKEN = "emulator-token-all-0000000000000000000000"
 ACCOUNT = "a0000000000000000000000000000001"
@@ -36,19 +35,6 @@ RECORD_KEYS = {
     "created_on",
     "modified_on",
 }
-
-
-@pytest.fixture(scope="module")
-def server():
-    emu = InProcessEmulator()
-    yield emu
-    emu.close()
-
-
-@pytest.fixture
-def emu(server):
-    server.reset()
-    return server
 
 
 def call(emu, method, path, body=None):

@@ -9,9 +9,10 @@ directory as PROMETHEUS_TOOLS). Without them the tests fail: they are the proof 
 Two variants are rendered through the role's own defaults and vars (the same Jinja, filters and
 ``#jinja2:`` header as on a host):
 
-* ``minimal``: one MCP service, no e-mail, no webhook (the role's defaults otherwise);
-* ``full``: two MCP services (one with probe headers), n8n, e-mail with SMTP auth, two webhooks (one with a
-  bearer token) and one ``monitoring_alert_for`` override.
+* ``minimal``: one MCP service, no e-mail, no webhook, no Docker engine metrics (the role's defaults otherwise);
+* ``full``: two MCP services (one with probe headers), n8n (its metrics on, and the engine's: the defaults),
+  e-mail with SMTP auth, two webhooks (one with a bearer token), one ``monitoring_alert_for`` override and the
+  tunnel status check (its token).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ TOOLS = ("promtool", "amtool", "prometheus-blackbox-exporter")
 TEMPLATES = ("homelab.rules.yml", "prometheus.yml", "alertmanager.yml", "blackbox.yml")
 MCP_TIME = {"name": "time", "kind": "mcp", "image": "example/mcp-time:1.0.0", "port": 8101}
 VARIANTS = {
-    "minimal": {"homelab_services": [MCP_TIME]},
+    "minimal": {"homelab_services": [MCP_TIME], "homelab_docker_metrics_address": ""},
     "full": {
         "homelab_services": [
             MCP_TIME,
@@ -52,8 +53,15 @@ VARIANTS = {
         ],
         "monitoring_mcp_probe_headers": {"docs": {"X-API-Key": "docs-gateway-token"}},
         "monitoring_alert_for": {"TunnelDown": "5m"},
+        # A site with the monitoring: n8n's and the engine's metrics follow it (role homelab's defaults).
+        "homelab_monitoring": True,
+        "monitoring_tunnel_status_api_token": "readonly-tunnel-token",
+        "monitoring_tunnel_status_account_id": "a0000000000000000000000000000001",
+        "monitoring_tunnel_status_tunnels": [{"name": "home", "id": "6ff42ae2-765d-4adf-8112-31c55c1551ef"}],
     },
 }
+# The alerts only a variant with monitoring_tunnel_status_api_token has (Cloudflare's view of the tunnels).
+TUNNEL_STATUS_ALERTS = {"TunnelNotHealthyAtCloudflare", "TunnelStatusCheckFailing"}
 # The host each variant renders for (inventory_hostname: Prometheus's external label `host`).
 HOSTS = {"minimal": "edge1", "full": "edge2"}
 

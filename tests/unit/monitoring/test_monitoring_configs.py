@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import HOSTS, VARIANTS, run
+from .conftest import HOSTS, TUNNEL_STATUS_ALERTS, VARIANTS, run
 
 pytestmark = pytest.mark.parametrize("variant", list(VARIANTS))
 
@@ -24,7 +24,9 @@ def test_the_role_preflight_accepts_the_settings(rendered, variant):
 
 def test_promtool_check_rules(rendered, prom_tools, variant):
     result = run([prom_tools["promtool"], "check", "rules", rendered[variant].files["homelab.rules.yml"]])
-    alerts = rendered[variant].resolved["alert_for_defaults"]
+    alerts = set(rendered[variant].resolved["alert_for_defaults"])
+    if not VARIANTS[variant].get("monitoring_tunnel_status_api_token"):
+        alerts -= TUNNEL_STATUS_ALERTS
     assert f"SUCCESS: {len(alerts)} rules found" in result.stdout
 
 
@@ -32,8 +34,14 @@ def test_rules_hold_every_alert_of_the_role_with_its_for(rendered, variant):
     # vars/main.yml lists the alerts (monitoring_alert_for is checked against it): the same set, in the file.
     resolved = rendered[variant].resolved
     rules = rendered[variant].alerts()
-    assert sorted(rules) == sorted(resolved["alert_for_defaults"])
-    assert {name: rule["for"] for name, rule in rules.items()} == resolved["alert_for"]
+    # The tunnel status alerts come with the check's token, and only with it.
+    expected = set(resolved["alert_for_defaults"])
+    if not VARIANTS[variant].get("monitoring_tunnel_status_api_token"):
+        expected -= TUNNEL_STATUS_ALERTS
+    assert sorted(rules) == sorted(expected)
+    assert {name: rule["for"] for name, rule in rules.items()} == {
+        name: value for name, value in resolved["alert_for"].items() if name in expected
+    }
     expected_tunnel_down = VARIANTS[variant].get("monitoring_alert_for", {}).get("TunnelDown", "2m")
     assert rules["TunnelDown"]["for"] == expected_tunnel_down
     assert all(rule["labels"]["severity"] in ("critical", "warning") for rule in rules.values())
@@ -69,6 +77,25 @@ def test_prometheus_config_probes_each_service_with_a_blackbox_module(rendered, 
     # Every module a probe names exists in the blackbox exporter's configuration.
     modules = rendered[variant].load("blackbox.yml")["modules"]
     assert {probe[2] for probe in probes.values()} <= set(modules)
+
+
+def test_prometheus_config_scrapes_n8n_and_the_docker_engine_when_they_serve_metrics(rendered, variant):
+    # promtool check config (above) accepts these jobs; here: what they scrape, and only when it is served.
+    jobs = {job["job_name"]: job for job in rendered[variant].load("prometheus.yml")["scrape_configs"]}
+    if variant == "minimal":
+        # homelab_docker_metrics_address "" (the engine serves none) and no n8n on the host.
+        assert "docker" not in jobs and "n8n" not in jobs
+        return
+    assert jobs["n8n"] == {
+        "job_name": "n8n",
+        "metrics_path": "/metrics",
+        "static_configs": [{"targets": ["127.0.0.1:5678"], "labels": {"service": "n8n"}}],
+    }
+    assert jobs["docker"] == {
+        "job_name": "docker",
+        "metrics_path": "/metrics",
+        "static_configs": [{"targets": ["127.0.0.1:9323"]}],
+    }
 
 
 def test_blackbox_exporter_config_check(rendered, prom_tools, variant):

@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import json
 
+import ingress_model  # the cloudflared test double: no code shared with plugins/
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.mcp_edge.plugins.filter.cloudflared import (
     FilterModule,
@@ -64,6 +66,24 @@ def test_local_and_remote_tunnels_public_part():
     assert lab["env"] == {"CLOUDFLARED_TUNNEL_ARGS": "--token-file /etc/cloudflared/lab.token"}
     public = json.dumps([home, lab])
     assert SECRET not in public and TOKEN not in public
+
+
+def test_local_config_answers_n8n_metrics_404_on_its_hostname_and_cloudflared_agrees():
+    """The locally managed path: config.yml as the role writes it, read by the cloudflared test double."""
+    defaults = dict(DEFAULTS, services=[{"name": "time", "port": 3001}, {"name": "n8n", "kind": "n8n", "port": 5678}])
+    (home,) = cloudflared_tunnels([LOCAL], defaults)
+    metrics_404 = {"hostname": "n8n.example.com", "path": "(?i)^/metrics", "service": "http_status:404"}
+    assert home["config"]["ingress"] == [
+        metrics_404,
+        {"hostname": "time.example.com", "service": "http://127.0.0.1:3001"},
+        {"hostname": "n8n.example.com", "service": "http://127.0.0.1:5678"},
+        {"service": "http_status:404"},
+    ]
+    # What `cloudflared tunnel --config F ingress validate` and `ingress rule URL` say (the role's checks).
+    source = yaml.safe_dump(home["config"], sort_keys=False)
+    assert ingress_model.validate_config(source) == (True, [], [])
+    assert ingress_model.match_rule(source, "https://n8n.example.com/metrics") == 0
+    assert ingress_model.match_rule(source, "https://n8n.example.com/healthz") == 2
 
 
 def test_secret_part():

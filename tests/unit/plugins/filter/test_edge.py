@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import ingress_model  # the cloudflared test double: no code shared with plugins/
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.mcp_edge.plugins.filter.edge import (
     edge_access_config,
@@ -171,6 +173,25 @@ def test_tunnel_rules_are_cloudflareds_rules_which_the_module_takes_unchanged():
         ],
         None,
     )
+
+
+def test_remote_tunnel_rules_answer_n8n_metrics_404_on_its_hostname():
+    """The remote-managed path: the edge's rules (origin access on), stored by cloudflare_tunnel_config."""
+    services = normalize_services([SERVICES[0], {"name": "n8n", "kind": "n8n", "port": 5678}], "example.com")
+    apps = {"home: time": {"aud": "aud1"}, "home: n8n": {"aud": "aud2"}}
+    rules = edge_tunnel_rules(edge_origin_access(services, apps, "home: ", "team"))
+    metrics_404 = {"hostname": "n8n.example.com", "path": "(?i)^/metrics", "service": "http_status:404"}
+    assert rules[0] == metrics_404
+    assert [r.get("hostname") for r in rules] == ["n8n.example.com", "time.example.com", "n8n.example.com", None]
+    ingress = api_ingress(rules)[0]  # what cloudflare_tunnel_config writes to the API
+    assert ingress[0] == metrics_404 and ingress[2]["originRequest"]["access"]["audTag"] == ["aud2"]
+    # cloudflared (its test double: no code shared) reading that configuration sends /metrics to the 404.
+    config = {"tunnel": "6ff42ae2-765d-4adf-8112-31c55c1551ef", "credentials-file": "/x.json", "ingress": ingress}
+    assert ingress_model.match_rule(yaml.safe_dump(config), "https://n8n.example.com/Metrics") == 0
+    assert ingress_model.match_rule(yaml.safe_dump(config), "https://n8n.example.com/rest/login") == 2
+    # n8n published under /webhook only (SERVICES[1]): /metrics never reaches it, so no rule.
+    published = edge_tunnel_rules(normalize_services(SERVICES, "example.com"))
+    assert [r["service"] for r in published].count("http_status:404") == 1  # the catch-all alone
 
 
 def test_tunnel_rules_report_problems_as_filter_errors():

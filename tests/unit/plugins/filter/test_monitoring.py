@@ -11,6 +11,7 @@ from ansible_collections.homelab.mcp_edge.plugins.filter.monitoring import Filte
 FILTERS = FilterModule().filters()
 PROBLEMS = FILTERS["monitoring_problems"]
 PROBES = FILTERS["monitoring_probes"]
+SCRAPES = FILTERS["monitoring_scrapes"]
 SECONDS = FILTERS["monitoring_seconds"]
 EXPIRY = FILTERS["monitoring_token_expiry"]
 
@@ -69,6 +70,28 @@ def test_probes_refuse_a_broken_description():
         PROBES([{"name": "x", "kind": "mcp"}], "example.com")
 
 
+def test_scrapes_n8n_metrics_and_the_docker_engine_when_they_are_served():
+    n8n = {"job": "n8n", "service": "n8n", "target": "127.0.0.1:5678", "metrics_path": "/metrics"}
+    docker = {"job": "docker", "target": "127.0.0.1:9323", "metrics_path": "/metrics"}
+    assert SCRAPES(SERVICES, "example.com", True, "127.0.0.1:9323") == [n8n, docker]
+    # n8n's metrics off (homelab_n8n_metrics false): not scraped; the engine's off (""): not scraped.
+    assert SCRAPES(SERVICES, "example.com", False, "127.0.0.1:9323") == [docker]
+    assert SCRAPES(SERVICES, "example.com", True, "") == [n8n]
+    # A disabled n8n is not scraped; a host without containers (kind http only) runs no engine to scrape.
+    assert SCRAPES([dict(SERVICES[2], enabled=False), SERVICES[0]], "example.com", True, "[::1]:9323") == [
+        dict(docker, target="[::1]:9323")
+    ]
+    ui = {"name": "grafana", "kind": "http", "port": 3000}
+    assert SCRAPES([ui], "example.com", True, "127.0.0.1:9323") == []
+    with pytest.raises(AnsibleFilterError, match="monitoring_services"):
+        SCRAPES([{"name": "x", "kind": "n8n"}], "example.com")
+
+
+@pytest.mark.parametrize("address", ["", "127.0.0.1:9323", "[::1]:9323", "127.0.0.5:19323"])
+def test_metrics_settings_accepted(address):
+    assert PROBLEMS(SERVICES, settings(docker_metrics_address=address, n8n_metrics=False)) == []
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -97,11 +120,70 @@ def test_probes_refuse_a_broken_description():
             {"mcp_probe_headers": {"time": {"X-Key": "a\nb"}}},
             "monitoring_mcp_probe_headers.time.X-Key must be a one-line",
         ),
+        (
+            {"docker_metrics_address": "0.0.0.0:9323"},
+            "monitoring_docker_metrics_address must be a loopback address and port, such as '127.0.0.1:9323'",
+        ),
+        ({"docker_metrics_address": "localhost:9323"}, "never a name or another address"),
+        (
+            {"docker_metrics_address": "127.0.0.1:9090"},
+            "monitoring_docker_metrics_address (homelab_docker_metrics_address) uses port 9090, which is "
+            "monitoring_prometheus_port; the engine would not start.",
+        ),
+        (
+            {"docker_metrics_address": "127.0.0.1:5678"},
+            "uses port 5678, which is the 127.0.0.1 port of service 'n8n'",
+        ),
+        ({"n8n_metrics": "yes"}, "monitoring_n8n_metrics must be true or false, got 'yes'."),
     ],
 )
 def test_each_problem_names_the_variable(changes, message):
     problems = PROBLEMS(SERVICES, settings(**changes))
     assert any(message in p for p in problems), problems
+
+
+TUNNEL_STATUS = {
+    "tunnel_status_api_token": "read-only-token",
+    "tunnel_status_account_id": "a0000000000000000000000000000001",
+    "tunnel_status_api_base_url": "https://api.cloudflare.com/client/v4",
+    "tunnel_status_interval": "5m",
+    "tunnel_status_tunnels": [{"name": "home", "id": "6ff42ae2-765d-4adf-8112-31c55c1551ef"}],
+}
+
+
+def test_tunnel_status_check_off_without_a_token_whatever_else_is_set():
+    assert (
+        PROBLEMS(SERVICES, settings(**{**TUNNEL_STATUS, "tunnel_status_api_token": "", "tunnel_status_interval": "x"}))
+        == []
+    )
+    assert PROBLEMS(SERVICES, settings(**TUNNEL_STATUS)) == []
+    # Before the edge has handed the tunnel over (site.yml's preflight), no tunnel is no problem yet.
+    assert PROBLEMS(SERVICES, settings(**{**TUNNEL_STATUS, "tunnel_status_tunnels": []})) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"tunnel_status_api_token": "two words"}, "monitoring_tunnel_status_api_token must be an API token"),
+        ({"tunnel_status_account_id": "ACME"}, "monitoring_tunnel_status_account_id must be the tunnels' Cloudflare"),
+        ({"tunnel_status_api_base_url": "api.cloudflare.com"}, "monitoring_tunnel_status_api_base_url must be an http"),
+        ({"tunnel_status_interval": "10s"}, "monitoring_tunnel_status_interval must be a duration of 30s or more"),
+        ({"tunnel_status_tunnels": {"name": "home"}}, "monitoring_tunnel_status_tunnels must be a list of {name, id}"),
+        ({"tunnel_status_tunnels": [{"id": "x"}]}, "monitoring_tunnel_status_tunnels[0] must be a mapping with the"),
+        (
+            {"tunnel_status_tunnels": [{"name": "h", "uuid": "x"}]},
+            "monitoring_tunnel_status_tunnels[0]: unknown key 'uuid'",
+        ),
+        (
+            {"tunnel_status_tunnels": [{"name": "h", "id": "x"}]},
+            "monitoring_tunnel_status_tunnels[0].id must be the tunnel's UUID",
+        ),
+    ],
+)
+def test_tunnel_status_problems_name_the_variable_never_the_token(changes, message):
+    problems = PROBLEMS(SERVICES, settings(**{**TUNNEL_STATUS, **changes}))
+    assert any(message in p for p in problems), problems
+    assert not any("read-only-token" in p or "two words" in p for p in problems)
 
 
 def test_a_ui_published_as_kind_http_is_no_clash():

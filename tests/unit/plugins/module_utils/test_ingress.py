@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import ingress_model  # the cloudflared test double: no code shared with plugins/
 import pytest
+import yaml
 from ansible_collections.homelab.mcp_edge.plugins.module_utils._ingress import (
     IngressError,
     build_ingress,
@@ -338,3 +340,84 @@ def test_path_regexes_re2_accepts(path):
         ingress_problems([{"hostname": "a.example.com", "path": path, "service": "http://127.0.0.1:1"}, CATCH_ALL])
         == []
     )
+
+
+# --------------------------------------------------------------------------- n8n's /metrics stays local
+
+
+def n8n(**extra):
+    return svc("n8n", 5678, kind="n8n", **extra)
+
+
+METRICS_404 = {"hostname": "n8n.example.com", "path": "(?i)^/metrics", "service": "http_status:404"}
+
+
+def route(rules, url):
+    """The rule the cloudflared test double (cloudflared's own matching, no code shared) picks for ``url``."""
+    config = {"tunnel": "6ff42ae2-765d-4adf-8112-31c55c1551ef", "credentials-file": "/x.json", "ingress": rules}
+    return rules[ingress_model.match_rule(yaml.safe_dump(config), url)]
+
+
+def test_n8n_metrics_answer_404_on_its_hostname_before_its_own_rule():
+    rules = build_ingress([svc("time", 3001), n8n()])
+    assert rules == [
+        METRICS_404,
+        {"hostname": "time.example.com", "service": "http://127.0.0.1:3001"},
+        {"hostname": "n8n.example.com", "service": "http://127.0.0.1:5678"},
+        CATCH_ALL,
+    ]
+    # n8n's router (Express) ignores case and a trailing slash; cloudflared matches the decoded path.
+    for path in ("/metrics", "/METRICS", "/Metrics/", "/metrics?x=1", "/%6detrics", "/metrics.json"):
+        assert route(rules, f"https://n8n.example.com{path}") == METRICS_404, path
+    for path in ("/", "/healthz", "/webhook/metrics", "/rest/metrics"):
+        assert route(rules, f"https://n8n.example.com{path}")["service"] == "http://127.0.0.1:5678", path
+    # Another service's /metrics is its own business.
+    assert route(rules, "https://time.example.com/metrics")["service"] == "http://127.0.0.1:3001"
+
+
+def test_n8n_metrics_rule_comes_before_the_services_path_rules_and_carries_no_origin_settings():
+    published = {"path": "^/metrics", "service_url": "http://127.0.0.1:5678"}
+    rules = build_ingress([n8n(paths=["^/webhook/", published]), svc("time", 3001)])
+    assert rules[0] == METRICS_404  # before the path rule that would publish /metrics
+    assert [r.get("path") for r in rules[:3]] == ["(?i)^/metrics", "^/webhook/", "^/metrics"]
+    assert route(rules, "https://n8n.example.com/metrics") == METRICS_404
+    # With origin access (the edge's default), the fixed answer needs none.
+    access = {"access": {"required": True, "team_name": "team", "aud_tag": ["aud"]}}
+    assert build_ingress([n8n(origin_request=access)])[0] == METRICS_404
+
+
+@pytest.mark.parametrize(
+    ("path", "blocked"),
+    [
+        ("^/n8n/", False),  # /metrics never reaches n8n: another service on the hostname keeps its /metrics
+        ("^/(webhook|form)/", False),
+        ("^/", True),
+        (".*", True),
+        ("/METRICS$", True),  # the router would serve /METRICS as /metrics
+        ("(?i)metrics/$", True),
+    ],
+)
+def test_n8n_published_under_a_path_gets_the_rule_only_when_that_path_reaches_metrics(path, blocked):
+    rules = build_ingress([n8n(path=path), svc("other", 3001, hostname="n8n.example.com")])
+    assert (METRICS_404 in rules) is blocked
+    if blocked:
+        assert route(rules, "https://n8n.example.com/metrics") == METRICS_404
+    else:
+        assert route(rules, "https://n8n.example.com/metrics")["service"] == "http://127.0.0.1:3001"
+
+
+def test_one_metrics_rule_per_hostname_and_none_for_other_kinds():
+    # Two n8n on one hostname (placed on different hosts, told apart by their paths): one rule.
+    two = build_ingress([n8n(path="^/a"), svc("n8n-b", 5679, kind="n8n", hostname="n8n.example.com", path="^/")])
+    assert two.count(METRICS_404) == 1 and two[1] == METRICS_404  # /a never reaches /metrics: after it
+    both = build_ingress([n8n(path=".*"), svc("n8n-b", 5679, kind="n8n", hostname="n8n.example.com", path="^/")])
+    assert both.count(METRICS_404) == 1 and both[0] == METRICS_404
+    others = build_ingress([svc("time", 3001, kind="mcp"), svc("ui", 9090, kind="http")])
+    assert all(rule["service"] != "http_status:404" for rule in others[:-1])
+
+
+def test_n8n_metrics_rule_on_a_wildcard_hostname():
+    rules = build_ingress([svc("a", 1), n8n(hostname="*.example.com")])
+    assert rules[-3] == dict(METRICS_404, hostname="*.example.com")
+    assert route(rules, "https://x.example.com/metrics")["service"] == "http_status:404"
+    assert route(rules, "https://a.example.com/metrics")["service"] == "http://127.0.0.1:1"
