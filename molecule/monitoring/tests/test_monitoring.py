@@ -7,6 +7,7 @@ The scenario's intervals are 5 s and the `for:` of the alerts broken here 10 s (
 """
 
 import json
+import shlex
 import time
 
 import pytest
@@ -117,7 +118,7 @@ def _tunnel_connections_cmd(count):
         f"data=json.dumps({{'count': {count}}}).encode(), headers={{'Content-Type': 'application/json'}})\n"
         "u.urlopen(r)\n"
     )
-    return "python3 -c " + json.dumps(code)
+    return "python3 -c " + shlex.quote(code)
 
 
 def test_the_services_run_and_listen_on_loopback_only(host):
