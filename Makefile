@@ -87,23 +87,14 @@ test-quick: lint sanity unit integration ## Everything but Molecule
 
 .PHONY: test
 test: venv docker ## The whole suite: lint, sanity, unit, integration, Molecule
-	@# Three streams share the two cores, because each one mostly waits on something else:
-	@# the images build in the background from the start (on a fresh machine the n8n image
-	@# alone takes 10-20 minutes) while lint, sanity and unit run; then the integration tests
-	@# (one ansible-playbook at a time) run in the background next to the Molecule lanes.
-	@mkdir -p build && rm -f build/images.rc build/integration.rc; \
-	  ( $(MAKE) --no-print-directory images > build/images.log 2>&1; echo $$? > build/images.rc ) & images=$$!; \
-	  checks=0; $(MAKE) --no-print-directory lint sanity unit || checks=$$?; \
-	  if [ "$$checks" -ne 0 ]; then wait $$images; echo "lint, sanity or unit failed"; exit $$checks; fi; \
-	  ( start=$$(date +%s); $(MAKE) --no-print-directory integration > build/integration.log 2>&1; \
-	    echo $$? > build/integration.rc; echo "integration tests finished in $$(( $$(date +%s) - start )) s" >> build/integration.log ) & integration=$$!; \
-	  wait $$images; cat build/images.log; \
-	  if [ "$$(cat build/images.rc)" -ne 0 ]; then wait $$integration; cat build/integration.log; echo "image build failed"; exit 1; fi; \
-	  molecule=0; $(MAKE) --no-print-directory molecule || molecule=$$?; \
-	  wait $$integration; echo; echo "=== integration tests (ran next to Molecule; full log: build/integration.log)"; \
-	  tail -n 40 build/integration.log; \
-	  [ "$$(cat build/integration.rc)" -eq 0 ] || { echo "integration tests failed"; exit 1; }; \
-	  [ "$$molecule" -eq 0 ] || { echo "molecule failed"; exit $$molecule; }
+	@# Images build in the background while the checks that need none run (on a fresh
+	@# machine the n8n image alone takes 10-20 minutes).
+	@mkdir -p build && ( $(MAKE) --no-print-directory images > build/images.log 2>&1; echo $$? > build/images.rc ) & \
+	  quick=0; $(MAKE) --no-print-directory test-quick || quick=$$?; wait; \
+	  cat build/images.log; \
+	  [ "$$quick" -eq 0 ] || { echo "test-quick failed"; exit $$quick; }; \
+	  [ "$$(cat build/images.rc)" -eq 0 ] || { echo "image build failed"; exit 1; }
+	@$(MAKE) --no-print-directory molecule
 
 # --- demo ------------------------------------------------------------------------------
 .PHONY: demo
