@@ -36,6 +36,23 @@ done
 # hide the others (each scenario destroys its own target, pass or fail).
 run_lane() {
   local s start rc lane_rc=0
+  # The lane's own /var/lib/docker volume for its targets (.config/molecule/config.yml): the
+  # scenarios of a lane run one after the other, so each image is loaded into it once per lane,
+  # not once per scenario. A lane takes the first cache whose lock is free (the lock goes with
+  # the lane's process, also when it is killed) and that no container still mounts, so two
+  # engines never share one volume, whichever lanes runs are going at the same time.
+  local cache lock n=1
+  while :; do
+    cache=lane$n
+    exec {lock}>"build/.molecule-cache-$cache.lock"
+    if flock -n "$lock"; then
+      [ -z "$(docker ps -q --filter "volume=homelab-mcp-edge-molecule-$cache-docker")" ] && break
+      flock -u "$lock"
+    fi
+    exec {lock}>&-
+    n=$((n + 1))
+  done
+  export MOLECULE_DOCKER_CACHE=$cache
   for s in "$@"; do
     start=$(date +%s)
     if [ "$s" = demo-cycle ]; then
