@@ -249,15 +249,18 @@ def _webhook_problems(webhooks):
     return problems
 
 
-def _header_problems(headers, mcp_names):
+def _header_problems(headers, mcp_names, site_mcp_names=()):
+    """``mcp_names``: this host's MCP services; ``site_mcp_names``: the whole site's, for a header of a
+    service placed on another host (group_vars hold one mapping for every host)."""
     if not isinstance(headers, dict):
         return [f"monitoring_mcp_probe_headers must be a mapping of MCP service name to headers, got {headers!r}."]
     problems = []
+    known = sorted(set(mcp_names) | set(site_mcp_names))
     for name, values in headers.items():
-        if name not in mcp_names:
+        if name not in known:
             problems.append(
-                f"monitoring_mcp_probe_headers names '{name}', which is not an MCP service of this host"
-                f"{did_you_mean(name, mcp_names)}."
+                f"monitoring_mcp_probe_headers names '{name}', which is not an MCP service of homelab_services"
+                f"{did_you_mean(name, known)}."
             )
         if not isinstance(values, dict) or not values:
             problems.append(f"monitoring_mcp_probe_headers.{name} must be a mapping of header name to value.")
@@ -314,6 +317,19 @@ def _tunnel_status_problems(settings):
     return problems
 
 
+def _site_mcp_names(settings):
+    """Names of the site's MCP services (every host's); none when the list is invalid (the homelab
+    role's preflight names its problems)."""
+    site = settings.get("site_services")
+    if not site:
+        return []
+    try:
+        normalized = normalize_services(site, settings.get("domain"))
+    except ServiceModelError:
+        return []
+    return [s["name"] for s in normalized if s.get("kind") == "mcp"]
+
+
 def problems(services, settings):
     """Every problem of the monitoring settings, as messages naming the variable (never a secret)."""
     try:
@@ -334,7 +350,7 @@ def problems(services, settings):
             result.append(f"monitoring_{key} must be an absolute directory of its own, got {value!r}.")
     result += _email_problems(settings.get("alert_email"))
     result += _webhook_problems(settings.get("alert_webhooks"))
-    result += _header_problems(settings.get("mcp_probe_headers"), mcp_names)
+    result += _header_problems(settings.get("mcp_probe_headers"), mcp_names, _site_mcp_names(settings))
     if not isinstance(settings.get("n8n_metrics", True), bool):
         result.append(f"monitoring_n8n_metrics must be true or false, got {settings.get('n8n_metrics')!r}.")
     result += _tunnel_status_problems(settings)

@@ -39,6 +39,8 @@ VARIANTS = {
             MCP_TIME,
             {"name": "docs", "kind": "mcp", "image": "example/mcp-docs:2.1.0", "port": 8102},
             {"name": "n8n", "kind": "n8n", "port": 5678},
+            # Placed on another host: its probe header (group_vars: one mapping for all) stays off this one.
+            {"name": "far", "kind": "mcp", "image": "example/mcp-far:1.0.0", "port": 8105, "hosts": ["edge1"]},
         ],
         "monitoring_alert_email": {
             "to": "me@example.com",
@@ -51,7 +53,10 @@ VARIANTS = {
             {"name": "ntfy", "url": "https://ntfy.example.com/homelab-alerts"},
             {"name": "n8n", "url": "https://n8n.example.com/webhook/alerts", "bearer_token": "webhook-token"},
         ],
-        "monitoring_mcp_probe_headers": {"docs": {"X-API-Key": "docs-gateway-token"}},
+        "monitoring_mcp_probe_headers": {
+            "docs": {"X-API-Key": "docs-gateway-token"},
+            "far": {"X-API-Key": "far-gateway-token"},
+        },
         "monitoring_alert_for": {"TunnelDown": "5m"},
         # A site with the monitoring: n8n's and the engine's metrics follow it (role homelab's defaults).
         "homelab_monitoring": True,

@@ -15,10 +15,11 @@ pytestmark = pytest.mark.parametrize("variant", list(VARIANTS))
 def test_the_role_preflight_accepts_the_settings(rendered, variant):
     # Otherwise the role would refuse these settings before rendering anything.
     assert rendered[variant].resolved["problems"] == []
-    # monitoring_services: the role's default, homelab_services placed on this host (all of them here).
+    # monitoring_services: the role's default, homelab_services placed on this host (all but 'far' here,
+    # whose probe header the preflight accepts all the same: it is an MCP service of the site).
     services = rendered[variant].resolved["services"]
     assert [(s["name"], s["kind"]) for s in services] == [
-        (s["name"], s["kind"]) for s in VARIANTS[variant]["homelab_services"]
+        (s["name"], s["kind"]) for s in VARIANTS[variant]["homelab_services"] if s.get("hosts") != ["edge1"]
     ]
 
 
@@ -116,6 +117,8 @@ def test_blackbox_mcp_modules_send_initialize_with_their_headers(rendered, varia
     if variant == "full":
         assert modules["mcp_initialize_docs"]["http"]["headers"]["X-API-Key"] == "docs-gateway-token"
         assert "X-API-Key" not in modules["mcp_initialize"]["http"]["headers"]
+        # 'far' runs on another host: no module for it, and its token is nowhere in this host's file.
+        assert "far-gateway-token" not in rendered[variant].files["blackbox.yml"].read_text(encoding="utf-8")
 
 
 def test_amtool_check_config(rendered, prom_tools, variant):

@@ -111,7 +111,10 @@ def test_metrics_settings_accepted(address):
         ({"tunnel_min_connections": 0}, "monitoring_tunnel_min_connections must be a number from 1 to 16, got 0."),
         ({"textfile_dir": "metrics"}, "monitoring_textfile_dir must be an absolute directory of its own"),
         ({"scrape_targets_dir": "/etc"}, "monitoring_scrape_targets_dir must be an absolute directory of its own"),
-        ({"mcp_probe_headers": {"n8n": {"X-Key": "k"}}}, "names 'n8n', which is not an MCP service of this host"),
+        (
+            {"mcp_probe_headers": {"n8n": {"X-Key": "k"}}},
+            "names 'n8n', which is not an MCP service of homelab_services",
+        ),
         (
             {"mcp_probe_headers": {"time": {"Bad Header": "k"}}},
             "monitoring_mcp_probe_headers.time: 'Bad Header' is not",
@@ -140,6 +143,19 @@ def test_metrics_settings_accepted(address):
 def test_each_problem_names_the_variable(changes, message):
     problems = PROBLEMS(SERVICES, settings(**changes))
     assert any(message in p for p in problems), problems
+
+
+def test_probe_headers_may_name_an_mcp_service_placed_on_another_host():
+    # group_vars give every host one mapping: a service of the site that runs elsewhere is no problem here,
+    # a name that is no MCP service anywhere still is, and a header of the other host's service is checked.
+    site = [*SERVICES, {"name": "docs", "kind": "mcp", "image": "x", "port": 8104, "hosts": ["storage"]}]
+    headers = {"docs": {"Authorization": "Bearer t"}}
+    assert PROBLEMS(SERVICES, settings(mcp_probe_headers=headers, site_services=site)) == []
+    problems = PROBLEMS(SERVICES, settings(mcp_probe_headers=headers))
+    assert any("names 'docs', which is not an MCP service of homelab_services" in p for p in problems), problems
+    bad = {"docs": {"Bad Header": "t"}}
+    problems = PROBLEMS(SERVICES, settings(mcp_probe_headers=bad, site_services=site))
+    assert any("monitoring_mcp_probe_headers.docs: 'Bad Header' is not" in p for p in problems), problems
 
 
 TUNNEL_STATUS = {
