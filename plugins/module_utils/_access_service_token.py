@@ -132,6 +132,13 @@ class ServiceTokenManager(AccessManager):
                     % self.params["name"],
                 )
             )
+        if not created.get("expires_at"):
+            # Cloudflare's create answer (ServiceTokenCreateResponse) carries no expiry; the token's own
+            # record does. One read, on creation only, so the first run already reports what every
+            # later run reads (the monitoring's AccessServiceTokenExpiring depends on it).
+            stored = self.task.client.get(self.task.path("service_token", created["id"])) or {}
+            if stored.get("expires_at"):
+                created = dict(created, expires_at=stored["expires_at"])
         return self.result({}, view(created, VIEW_FIELDS), secret=secret, after_secret=NEW_SECRET)
 
     def update(self, existing, duration, window):

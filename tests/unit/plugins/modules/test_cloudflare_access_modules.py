@@ -46,6 +46,8 @@ class FakeClient:
         self.ids = itertools.count(1)
         self.lose_create_answer = False
         self.lose_rotate_answer = False
+        # Cloudflare's create answer for a service token has no expires_at (ServiceTokenCreateResponse).
+        self.create_answer_without_expiry = False
 
     def resolve_account_id(self, zone=None):
         return ACCOUNT
@@ -57,6 +59,11 @@ class FakeClient:
 
     def _find(self, kind, obj_id):
         return next(o for o in self.data[kind] if o["id"] == obj_id)
+
+    def get(self, path, params=None, **kwargs):
+        self.calls.append(("GET", path, dict(params or {})))
+        kind, obj_id = self._split(path)[:2]
+        return copy.deepcopy(self._find(kind, obj_id))
 
     def paginate(self, path, params=None, per_page=None):
         self.calls.append(("GET", path, dict(params or {})))
@@ -91,6 +98,8 @@ class FakeClient:
         answer = copy.deepcopy(obj)
         if kind == "service_tokens":
             answer["client_secret"] = "created-secret"
+            if self.create_answer_without_expiry:
+                del answer["expires_at"]
         if self.lose_create_answer:
             assert recover is not None
             return recover()
@@ -494,6 +503,24 @@ def test_token_secret_only_on_create_and_rotate():
     n = len(client.writes())
     res = run(token_mod.ServiceTokenManager, client, token_params(rotate=True), no_log=True, check_mode=True)
     assert res["changed"] and "client_secret" not in res and len(client.writes()) == n
+
+
+def test_token_create_reads_the_expiry_the_create_answer_lacks():
+    # Without it, a first run reports no expiry and the second one does: not idempotent downstream.
+    client = FakeClient()
+    client.create_answer_without_expiry = True
+    res = run(token_mod.ServiceTokenManager, client, token_params(duration="720h"), no_log=True)
+    assert res["changed"] and res["expires_at"] == "2030-01-01T00:00:00Z"
+    assert res["service_token"]["expires_at"] == "2030-01-01T00:00:00Z"
+    token_id = res["id"]
+    assert [c[:2] for c in client.calls if c[0] == "GET" and c[1].endswith(token_id)] == [
+        ("GET", BASE + "service_tokens/" + token_id)
+    ]
+    # An answer that has it costs no read.
+    client = FakeClient()
+    res = run(token_mod.ServiceTokenManager, client, token_params(name="other"), no_log=True)
+    assert res["expires_at"] == "2030-01-01T00:00:00Z"
+    assert not [c for c in client.calls if c[0] == "GET" and c[1].endswith(res["id"])]
 
 
 def test_token_create_answer_lost_rotates_for_a_secret():
