@@ -1,22 +1,32 @@
-"""What a user of the monitoring role sees: targets up, probes answering, metrics present, nothing
-listening beyond 127.0.0.1, and alerts that fire, reach the webhook and resolve when a thing breaks.
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a user of the monitoring role sees next to the whole site: targets up, probes answering,
+metrics present, nothing listening beyond 127.0.0.1, and alerts that fire, reach the webhook and
+resolve when a thing breaks.
 
 The scenario's intervals are 5 s and the `for:` of the alerts broken here 10 s (ServiceProbeFailing
-30 s, vars/main.yml), so each break is detected within about 45 s; the measured times are printed
-(molecule.yml: -r P).
+30 s, group_vars), so each break is detected within about 45 s; the measured times are printed
+(molecule.yml: -r P). Runs after test_default.py, which breaks nothing.
 """
 
 import json
 import shlex
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources" / "tests"))
+
+from verify_common import decrypt, load_vars
+
+SCENARIO = Path(__file__).resolve().parents[1]
+VAULT = load_vars(SCENARIO / "group_vars" / "homelab_servers" / "vault.yml")
 PROMETHEUS = "http://127.0.0.1:9090"
 ALERTMANAGER = "http://127.0.0.1:9093"
 RECEIVER_LOG = "/var/log/alert-receiver.jsonl"
-WEBHOOK_TOKEN = "monitoring-scenario-webhook-token-0123456789"  # noqa: S105 - the scenario's fake value
-NOTES_TOKEN = "monitoring-scenario-notes-token-0123456789"  # noqa: S105 - the scenario's fake value
+WEBHOOK_TOKEN = decrypt(SCENARIO, VAULT["vault_alert_webhook_token"])
+NOTES_TOKEN = decrypt(SCENARIO, VAULT["vault_mcp_notes_token"])
 EMULATOR = "http://127.0.0.1:8787"
 READONLY_TOKEN = "emulator-token-readonly-0000000000000000"  # noqa: S105 - the emulator's fake value
 UNITS = ["prometheus", "prometheus-alertmanager", "prometheus-blackbox-exporter", "prometheus-node-exporter"]

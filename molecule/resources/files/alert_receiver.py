@@ -1,6 +1,6 @@
 """Test-only webhook receiver: appends every POST (with its arrival time and Authorization header) to a log.
 
-Alertmanager posts its JSON here (molecule/monitoring); the tests read the log to see which alert arrived when.
+Alertmanager posts its JSON here (molecule/site); the tests read the log to see which alert arrived when.
 """
 
 import json
