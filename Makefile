@@ -10,6 +10,10 @@ STAMP      := $(VENV)/.requirements.sha
 COLLECTION := .collections/ansible_collections/homelab/mcp_edge
 SANITY_DIR := build/ansible_collections/homelab/mcp_edge
 MOLECULE_LANES ?= 2
+# pytest processes for unit and integration (pytest-xdist; one per core by default). A test
+# file stays in one process (--dist loadfile), so its module fixtures run once.
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 # Every Molecule scenario, plus the demo cycle (scripts/demo-cycle.sh), which shares their lanes.
 SCENARIOS  ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))) demo-cycle
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
@@ -68,11 +72,11 @@ sanity: venv ## ansible-test sanity on a copy laid out as ansible_collections/ho
 .PHONY: unit
 unit: venv ## Unit tests (pytest), incl. the monitoring role's rules and configs through Debian's promtool and amtool (unpacked into build/)
 	@scripts/ensure-prometheus-tools.sh
-	PROMETHEUS_TOOLS=$(CURDIR)/build/prometheus-tools/bin $(BIN)/python -m pytest tests/unit -q
+	PROMETHEUS_TOOLS=$(CURDIR)/build/prometheus-tools/bin $(BIN)/python -m pytest tests/unit -q $(PYTEST_PARALLEL)
 
 .PHONY: integration
 integration: venv ## Modules run by ansible-playbook against the local Cloudflare API emulator
-	$(BIN)/python -m pytest tests/integration -q --durations=10
+	$(BIN)/python -m pytest tests/integration -q --durations=10 $(PYTEST_PARALLEL)
 
 .PHONY: molecule
 molecule: venv images ## Every Molecule scenario, in MOLECULE_LANES parallel lanes (SCENARIOS="a b" to pick)
